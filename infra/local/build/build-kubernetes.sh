@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the local Kubernetes control plane from the Go module proxy, once per version:
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes, wrapper module)
+#   etcd                                                           (go.etcd.io/etcd/server/v3, wrapper module)
+#   kwok                                                           (sigs.k8s.io/kwok, go install)
+# Output: $SLIPWAY_CACHE/bin/<component>-<version>/ ; a `.complete` marker makes reruns instant.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
+
+log() { printf '[build] %s\n' "$*" >&2; }
+
+# wrapper_module DIR MODULE VERSION : a module of our own that requires MODULE@VERSION.
+wrapper_module() {
+  local dir="$1" module="$2" version="$3"
+  mkdir -p "$dir"
+  printf 'module slipway.local/build/%s\n\ngo 1.26\n\nrequire %s %s\n' "$(basename "$dir")" "$module" "$version" >"$dir/go.mod"
+}
+
+build_kubernetes() {
+  local v="$KUBERNETES_VERSION" out="$cache/bin/kubernetes-$KUBERNETES_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "building Kubernetes $v (cold build: tens of minutes on 2 cores)"
+  local dir="$cache/build/kubernetes-$v"
+  wrapper_module "$dir" k8s.io/kubernetes "$v"
+  (cd "$dir" && go mod download k8s.io/kubernetes)
+  local upstream_mod
+  upstream_mod="$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
+  # Every staging module is replaced by its published twin (k8s.io/x v0.MINOR.PATCH).
+  local staging_version="v0.${v#v1.}"
+  {
+    grep -E '^godebug ' "$upstream_mod" || true
+    echo
+    grep -E '=> \./staging/src/' "$upstream_mod" | awk -v sv="$staging_version" '{print "replace " $1 " => " $1 " " sv}'
+    echo
+    for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do echo "tool k8s.io/kubernetes/cmd/$c"; done
+  } >>"$dir/go.mod"
+  (cd "$dir" && go mod tidy)
+  local minor="${v#v1.}"; minor="${minor%%.*}"
+  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$v"
+  mkdir -p "$out"
+  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$out/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  touch "$out/.complete"
+}
+
+build_etcd() {
+  local v="$ETCD_VERSION" out="$cache/bin/etcd-$ETCD_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "building etcd $v"
+  local dir="$cache/build/etcd-$v"
+  wrapper_module "$dir" go.etcd.io/etcd/server/v3 "$v"
+  echo 'tool go.etcd.io/etcd/server/v3' >>"$dir/go.mod"
+  (cd "$dir" && go mod tidy)
+  mkdir -p "$out"
+  (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3)
+  touch "$out/.complete"
+}
+
+build_kwok() {
+  local v="$KWOK_VERSION" out="$cache/bin/kwok-$KWOK_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "building kwok $v"
+  mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$v"
+  touch "$out/.complete"
+}
+
+# The Gateway API CRDs ship as YAML inside the Go module; copy the standard channel out of the module cache.
+fetch_gateway_api_crds() {
+  local v="$GATEWAY_API_VERSION" out="$cache/gateway-api-$GATEWAY_API_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "fetching Gateway API CRDs $v from the module proxy"
+  local dir
+  dir="$(cd "$cache" && go mod download -json "sigs.k8s.io/gateway-api@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  mkdir -p "$out"
+  cp "$dir"/config/crd/standard/*.yaml "$out/"
+  chmod u+w "$out"/*.yaml
+  touch "$out/.complete"
+}
+
+mkdir -p "$cache/bin" "$cache/build"
+targets=("${@:-etcd kwok gateway-api kubernetes}")
+for t in ${targets[*]}; do
+  case "$t" in
+    etcd) build_etcd ;;
+    kwok) build_kwok ;;
+    gateway-api) fetch_gateway_api_crds ;;
+    kubernetes) build_kubernetes ;;
+    *) echo "unknown target: $t" >&2; exit 2 ;;
+  esac
+done

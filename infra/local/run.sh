@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Entry point behind every `npm run …` script: makes sure the toolchain is installed (setup.sh,
+# idempotent and cached), then runs the task under Node 24.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+# shellcheck source=setup.sh
+source infra/local/setup.sh
+
+task="${1:-}"; shift || true
+case "$task" in
+  test)      exec bash infra/local/test.sh "$@" ;;
+  lint)      exec eslint --max-warnings=0 . ;;
+  typecheck) exec tsc -p tsconfig.json ;;
+  format)    exec prettier --write . ;;
+  stack)     exec node infra/local/stack/cli.ts "$@" ;;
+  worker)    exec node worker/dev.ts "$@" ;;
+  demo)      exec node infra/local/demo/main.ts "$@" ;;
+  node)      exec node "$@" ;;
+  *) echo "usage: run.sh test|lint|typecheck|format|stack|worker|demo|node [args]" >&2; exit 2 ;;
+esac

