@@ -2,13 +2,16 @@
 import type { Component } from './component.ts';
 import type { StackConfig } from './config.ts';
 import { temporalServer } from './components/temporal.ts';
+import { clusterObjects, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './components/kubernetes.ts';
 
-export type ComponentGroup = 'temporal' | 'all';
+export type ComponentGroup = 'temporal' | 'kubernetes' | 'all';
 
 export function components(group: ComponentGroup = 'all'): Component[] {
   const temporal = [temporalServer];
+  const kubernetes = [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, clusterObjects];
   if (group === 'temporal') return temporal;
-  return [...temporal];
+  if (group === 'kubernetes') return kubernetes;
+  return [...temporal, ...kubernetes];
 }
 
 export interface ComponentStatus {
