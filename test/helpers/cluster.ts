@@ -1,0 +1,39 @@
+// Access to the real local cluster for integration tests: a KubeConfig from KUBECONFIG and
+// throw-away namespaces, one per test file, deleted afterwards.
+import * as k8s from '@kubernetes/client-node';
+
+export function kubeConfig(): k8s.KubeConfig {
+  if (!process.env.KUBECONFIG) throw new Error('KUBECONFIG is not set: run tests through `npm test`');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+export interface TestNamespace {
+  name: string;
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  batch: k8s.BatchV1Api;
+  custom: k8s.CustomObjectsApi;
+  delete(): Promise<void>;
+}
+
+/** Creates a namespace with a unique name (`<prefix>-<random>`, a DNS-1123 label). */
+export async function createTestNamespace(prefix: string): Promise<TestNamespace> {
+  const kc = kubeConfig();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
+  await core.createNamespace({ body: { metadata: { name, labels: { 'slipway.dev/test': 'true' } } } });
+  return {
+    name,
+    kc,
+    core,
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    batch: kc.makeApiClient(k8s.BatchV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    async delete() {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    },
+  };
+}
