@@ -1,28 +1,202 @@
-// The release workflow: takes one model release from its spec to an outcome.
-// Deterministic: no I/O here; side effects live in activities.
-import { ApplicationFailure, log, sleep } from '@temporalio/workflow';
+// The release workflow: takes one model release from its spec to Promoted or RolledBack.
+// Deterministic: no I/O here; side effects live in activities (see activities/).
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { z } from 'zod';
-import { durationMs } from './duration.ts';
+import { kube } from './activities.ts';
+import { workflowIsoNow } from './clock.ts';
+import { FailureType } from './failures.ts';
+import { searchAttributes } from './ids.ts';
+import {
+  abortSignal,
+  abortUpdate,
+  Actor,
+  approveSignal,
+  approveUpdate,
+  pauseSignal,
+  pauseUpdate,
+  promoteSignal,
+  promoteUpdate,
+  RejectInput,
+  rejectSignal,
+  rejectUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+} from './messages.ts';
+import { ReleaseRun } from './release-run.ts';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec.ts';
+import { buildStage } from './stages/build.ts';
+import { deployCandidate } from './stages/candidate.ts';
+import { canaryStage } from './stages/canary.ts';
+import { firstReleaseStage } from './stages/first-release.ts';
+import { promoteStage } from './stages/promote.ts';
+import { rollbackStage } from './stages/rollback.ts';
+import { shadowStage } from './stages/shadow.ts';
+import type { Measurement } from './gates/evaluation.ts';
+import type { ReleaseStatus } from './status.ts';
 
-export interface ReleaseResult {
-  outcome: 'Promoted' | 'RolledBack';
-  model: string;
-  namespace: string;
-  version: string;
+export interface ReleaseInput {
+  spec: ReleaseSpecInput;
+  /** Who submitted the release (recorded; checked for separation of duties). */
+  submittedBy: string;
+  /** The submitter may not approve or reject their own release. */
+  separationOfDuties?: boolean;
 }
 
-export async function release(input: ReleaseSpecInput): Promise<ReleaseResult> {
-  const parsed = ReleaseSpec.safeParse(input);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid release spec: ${z.prettifyError(parsed.error)}`,
-      'InvalidReleaseSpec',
-      parsed.error.issues,
-    );
+export type ReleaseResult = Pick<ReleaseStatus, 'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals'> & {
+  outcome: NonNullable<ReleaseStatus['outcome']>;
+};
+
+function invalidSpec(error: z.ZodError): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`invalid release spec: ${z.prettifyError(error)}`, FailureType.InvalidReleaseSpec, error.issues);
+}
+
+function parseActor<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
+  const abort = (actor: Actor) => {
+    if (run.abortedBy) return;
+    run.abortedBy = actor;
+    run.note(`abort requested by ${actor.actor}${actor.comment ? `: ${actor.comment}` : ''}`);
+    main.cancel();
+  };
+  const finished = () => run.status.outcome !== undefined || run.status.stage === 'rollback';
+  const mustBeActive = () => {
+    if (finished()) throw new Error(`release ${run.status.releaseId} has ended or is rolling back`);
+  };
+
+  setHandler(statusQuery, () => run.status);
+
+  setHandler(approveUpdate, (input) => (run.decide('approved', input), run.status), {
+    validator: (input) => run.validateDecision(parseActor(Actor, input)),
+  });
+  setHandler(rejectUpdate, (input) => (run.decide('rejected', input), run.status), {
+    validator: (input) => run.validateDecision(parseActor(RejectInput, input)),
+  });
+  setHandler(pauseUpdate, (input) => (run.pause(input, input.comment ?? 'paused by request'), run.status), {
+    validator: (input) => {
+      parseActor(Actor, input);
+      mustBeActive();
+      if (run.status.paused) throw new Error('the release is already paused');
+    },
+  });
+  setHandler(resumeUpdate, (input) => (run.resume(input), run.status), {
+    validator: (input) => {
+      parseActor(Actor, input);
+      mustBeActive();
+      if (!run.status.paused) throw new Error('the release is not paused');
+    },
+  });
+  setHandler(abortUpdate, (input) => (abort(input), run.status), {
+    validator: (input) => {
+      parseActor(Actor, input);
+      mustBeActive();
+    },
+  });
+  setHandler(promoteUpdate, (input) => {
+    if (!run.promoteNowBy) {
+      run.promoteNowBy = input;
+      run.note(`promote-now requested by ${input.actor}`);
+    }
+    return run.status;
+  }, {
+    validator: (input) => {
+      parseActor(Actor, input);
+      mustBeActive();
+      if (run.status.firstRelease) throw new Error('a first release has nothing to promote over');
+    },
+  });
+
+  setHandler(approveSignal, (input) => run.decide('approved', input));
+  setHandler(rejectSignal, (input) => run.decide('rejected', input));
+  setHandler(pauseSignal, (input) => run.pause(input, input.comment ?? 'paused by signal'));
+  setHandler(resumeSignal, (input) => run.resume(input));
+  setHandler(abortSignal, (input) => abort(input));
+  setHandler(promoteSignal, (input) => {
+    run.promoteNowBy ??= input;
+  });
+}
+
+function describeFailure(run: ReleaseRun, error: unknown): { reason: string; failureType?: string; measurement?: Measurement } {
+  if (run.abortedBy && (isCancellation(error) || (error instanceof ApplicationFailure && error.type === FailureType.ReleaseAborted))) {
+    const by = run.abortedBy;
+    return { reason: `aborted by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`, failureType: FailureType.ReleaseAborted };
   }
+  if (isCancellation(error)) return { reason: 'the workflow was cancelled', failureType: FailureType.ReleaseAborted };
+  let cause: unknown = error;
+  // Unwrap ActivityFailure → ApplicationFailure.
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    const measurement = cause.type === FailureType.GateFailed ? (cause.details?.[0] as Measurement | undefined) : undefined;
+    return { reason: cause.message, ...(cause.type ? { failureType: cause.type } : {}), ...(measurement ? { measurement } : {}) };
+  }
+  return { reason: error instanceof Error ? error.message : String(error) };
+}
+
+export async function release(input: ReleaseInput): Promise<ReleaseResult> {
+  const parsed = ReleaseSpec.safeParse(input?.spec);
+  if (!parsed.success) throw invalidSpec(parsed.error);
   const spec = parsed.data;
-  log.info('release started', { model: spec.model, namespace: spec.namespace, version: spec.version });
-  if (spec.hold) await sleep(durationMs(spec.hold));
-  return { outcome: 'Promoted', model: spec.model, namespace: spec.namespace, version: spec.version };
+  const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', input.separationOfDuties ?? false);
+  upsertSearchAttributes([
+    { key: searchAttributes.model, value: spec.model },
+    { key: searchAttributes.namespace, value: spec.namespace },
+    { key: searchAttributes.version, value: spec.version },
+    { key: searchAttributes.stage, value: 'build' },
+  ]);
+  const main = new CancellationScope();
+  registerHandlers(run, main);
+
+  try {
+    await main.run(async () => {
+      await buildStage(run);
+      const snapshot = await kube.captureStableState({ spec });
+      if (snapshot.version !== undefined) run.status.stableVersion = snapshot.version;
+      if (!snapshot.exists) {
+        run.status.firstRelease = true;
+        await firstReleaseStage(run, snapshot);
+        return;
+      }
+      await run.enterStage('shadow', `stable is ${snapshot.version ?? 'unversioned'}; deploying candidate ${spec.version}`);
+      await deployCandidate(run);
+      await shadowStage(run);
+      await canaryStage(run);
+      await promoteStage(run, snapshot);
+    });
+  } catch (error) {
+    const { reason, failureType, measurement } = describeFailure(run, error);
+    const errors = await rollbackStage(run, reason);
+    return finish(run, 'RolledBack', errors.length ? `${reason} (rollback errors: ${errors.join('; ')})` : reason, failureType, measurement);
+  }
+  return finish(run, 'Promoted', `${spec.version} promoted`);
+}
+
+function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: string, failureType?: string, measurement?: Measurement): ReleaseResult {
+  run.status.stage = 'done';
+  run.setPhase(result);
+  run.status.outcome = {
+    result,
+    reason,
+    at: workflowIsoNow(),
+    ...(failureType ? { failureType } : {}),
+    ...(measurement ? { decidingMeasurement: measurement } : {}),
+  };
+  delete run.status.waitingFor;
+  run.note(`${result}: ${reason}`);
+  upsertSearchAttributes([
+    { key: searchAttributes.stage, value: 'done' },
+    { key: searchAttributes.outcome, value: result },
+  ]);
+  const { releaseId, model, namespace, version, approvals } = run.status;
+  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome };
 }

@@ -1,0 +1,47 @@
+// Kubernetes Events on a model's Deployment for every stage change, so `kubectl describe` tells the story.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { apiStatus, type KubernetesClients } from './clients.ts';
+
+export interface ReleaseEvent {
+  namespace: string;
+  /** The Deployment the event is about. */
+  deployment: string;
+  /** A key unique per event of a release (e.g. `<releaseId>/<sequence>`): retries do not duplicate it. */
+  key: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  note: string;
+}
+
+export async function recordEvent(clients: KubernetesClients, event: ReleaseEvent): Promise<void> {
+  const suffix = createHash('sha256').update(event.key).digest('hex').slice(0, 16);
+  const deployment = await clients.apps
+    .readNamespacedDeployment({ name: event.deployment, namespace: event.namespace })
+    .catch(() => undefined);
+  const now = new Date();
+  try {
+    await clients.events.createNamespacedEvent({
+      namespace: event.namespace,
+      body: {
+        metadata: { name: `${event.deployment}.${suffix}`, namespace: event.namespace },
+        eventTime: now,
+        type: event.type,
+        reason: event.reason,
+        note: event.note.slice(0, 1024),
+        action: event.reason,
+        reportingController: 'slipway.dev/release-controller',
+        reportingInstance: hostname().slice(0, 128),
+        regarding: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: event.deployment,
+          namespace: event.namespace,
+          ...(deployment?.metadata?.uid ? { uid: deployment.metadata.uid } : {}),
+        },
+      },
+    });
+  } catch (error) {
+    if (apiStatus(error) !== 409) throw error; // already recorded by an earlier attempt
+  }
+}

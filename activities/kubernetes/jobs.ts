@@ -1,0 +1,96 @@
+// Running a Kubernetes Job to completion (build / evaluation steps) and reading its result from the
+// pod's termination message. Idempotent: the Job's name is fixed per release, an existing Job is reused.
+import type { V1Job } from '@kubernetes/client-node';
+import { apiStatus, type KubernetesClients } from './clients.ts';
+import { LABEL_MANAGED_BY, LABEL_NAME, LABEL_VERSION } from './labels.ts';
+import { watchUntil } from './watch-until.ts';
+
+export interface JobRequest {
+  namespace: string;
+  name: string;
+  model: string;
+  version: string;
+  image: string;
+  command?: string[] | undefined;
+  args?: string[] | undefined;
+  timeoutSeconds: number;
+  backoffLimit?: number | undefined;
+  /** Pod template annotations (the local stack's KWOK markers use them). */
+  annotations?: Record<string, string> | undefined;
+}
+
+export interface JobOutcome {
+  succeeded: boolean;
+  reason: string;
+  /** The first container's termination message (e.g. a result JSON), if any. */
+  terminationMessage?: string;
+}
+
+export function renderJob(request: JobRequest): V1Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: request.name,
+      namespace: request.namespace,
+      labels: { [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version, [LABEL_MANAGED_BY]: 'slipway' },
+    },
+    spec: {
+      backoffLimit: request.backoffLimit ?? 0,
+      activeDeadlineSeconds: request.timeoutSeconds,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: {
+          labels: { [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version },
+          ...(request.annotations ? { annotations: request.annotations } : {}),
+        },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'job',
+              image: request.image,
+              ...(request.command ? { command: request.command } : {}),
+              ...(request.args ? { args: request.args } : {}),
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function runJob(
+  clients: KubernetesClients,
+  request: JobRequest,
+  signal: AbortSignal,
+  onProgress: (message: string) => void,
+): Promise<JobOutcome> {
+  try {
+    await clients.batch.createNamespacedJob({ namespace: request.namespace, body: renderJob(request) });
+  } catch (error) {
+    if (apiStatus(error) !== 409) throw error; // 409: created by an earlier attempt — reuse it
+  }
+  const finished = await watchUntil(clients, {
+    path: `/apis/batch/v1/namespaces/${request.namespace}/jobs`,
+    name: request.name,
+    read: () => clients.batch.readNamespacedJob({ name: request.name, namespace: request.namespace }),
+    signal,
+    onObject: (job) => onProgress(`job ${request.name}: active ${job.status?.active ?? 0}, succeeded ${job.status?.succeeded ?? 0}, failed ${job.status?.failed ?? 0}`),
+    decide: (job) => {
+      const conditions = job.status?.conditions ?? [];
+      const complete = conditions.find((c) => (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') && c.status === 'True');
+      if (complete) return { succeeded: true, reason: 'Complete' };
+      const failed = conditions.find((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True');
+      if (failed) return { succeeded: false, reason: `${failed.reason ?? 'Failed'}: ${failed.message ?? ''}`.trim() };
+      return undefined;
+    },
+  });
+  const pods = await clients.core.listNamespacedPod({ namespace: request.namespace, labelSelector: `job-name=${request.name}` });
+  const newest = [...pods.items].sort((a, b) =>
+    String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')),
+  )[0];
+  const message = newest?.status?.containerStatuses?.[0]?.state?.terminated?.message;
+  return message ? { ...finished, terminationMessage: message } : finished;
+}

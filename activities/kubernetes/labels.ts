@@ -1,0 +1,25 @@
+// Names and labels of the objects Slipway manages for a model (DESIGN §6).
+export type Track = 'stable' | 'canary';
+
+export const FIELD_MANAGER = 'slipway';
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_VERSION = 'app.kubernetes.io/version';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_TRACK = 'slipway.dev/track';
+export const ANNOTATION_RELEASE = 'slipway.dev/release';
+
+export function deploymentName(model: string, track: Track): string {
+  return track === 'stable' ? model : `${model}-canary`;
+}
+
+export function trackServiceName(model: string, track: Track): string {
+  return `${model}-${track}`;
+}
+
+export function selectorLabels(model: string, track: Track): Record<string, string> {
+  return { [LABEL_NAME]: model, [LABEL_TRACK]: track };
+}
+
+export function objectLabels(model: string, version: string, track: Track): Record<string, string> {
+  return { ...selectorLabels(model, track), [LABEL_VERSION]: version, [LABEL_MANAGED_BY]: 'slipway' };
+}

@@ -1,0 +1,172 @@
+// Rendering the Kubernetes objects of a release (DESIGN §6). Pure functions: same spec, same objects.
+import type { V1Deployment, V1Probe, V1Service } from '@kubernetes/client-node';
+import type { ReleaseSpec } from '../../workflows/spec.ts';
+import {
+  ANNOTATION_RELEASE,
+  deploymentName,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  objectLabels,
+  selectorLabels,
+  trackServiceName,
+  type Track,
+} from './labels.ts';
+
+type ProbeSpec = NonNullable<NonNullable<ReleaseSpec['serving']['probes']>['readiness']>;
+
+export interface HttpRouteWeights {
+  stable: number;
+  canary: number;
+}
+
+/** An HTTPRoute (gateway.networking.k8s.io/v1) limited to the fields Slipway owns. */
+export interface HttpRoute {
+  apiVersion: 'gateway.networking.k8s.io/v1';
+  kind: 'HTTPRoute';
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    parentRefs?: Array<Record<string, unknown>>;
+    rules: Array<{
+      backendRefs: Array<{ name: string; port: number; weight: number }>;
+      filters?: Array<{
+        type: 'RequestMirror';
+        requestMirror: { backendRef: { name: string; port: number }; percent: number };
+      }>;
+    }>;
+  };
+}
+
+function renderProbe(probe: ProbeSpec | undefined): V1Probe | undefined {
+  if (!probe) return undefined;
+  const { httpGet, tcpSocket, ...timing } = probe;
+  return {
+    ...(httpGet ? { httpGet: { path: httpGet.path, port: httpGet.port } } : {}),
+    ...(tcpSocket ? { tcpSocket: { port: tcpSocket.port } } : {}),
+    ...timing,
+  };
+}
+
+export interface RenderDeploymentOptions {
+  track: Track;
+  /** Replicas to set; `undefined` leaves replicas unset (an HPA owns them). */
+  replicas: number | undefined;
+  releaseId: string;
+}
+
+export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOptions): V1Deployment {
+  const { model, namespace, version, serving } = spec;
+  const labels = objectLabels(model, version, options.track);
+  const env = [
+    { name: 'MODEL_NAME', value: model },
+    { name: 'MODEL_VERSION', value: version },
+    ...(serving.modelUri ? [{ name: 'MODEL_URI', value: serving.modelUri }] : []),
+    ...(serving.env ?? []),
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: deploymentName(model, options.track),
+      namespace,
+      labels,
+      annotations: { [ANNOTATION_RELEASE]: options.releaseId },
+    },
+    spec: {
+      ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+      selector: { matchLabels: selectorLabels(model, options.track) },
+      progressDeadlineSeconds: serving.progressDeadlineSeconds,
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: serving.rollingUpdate.maxSurge, maxUnavailable: serving.rollingUpdate.maxUnavailable },
+      },
+      template: {
+        metadata: {
+          labels: { ...(serving.labels ?? {}), ...labels },
+          ...(serving.annotations ? { annotations: serving.annotations } : {}),
+        },
+        spec: {
+          containers: [
+            {
+              name: 'model-server',
+              image: serving.image,
+              ports: [{ name: 'http', containerPort: serving.port }],
+              env,
+              ...(serving.resources ? { resources: serving.resources } : {}),
+              ...optional('readinessProbe', renderProbe(serving.probes?.readiness)),
+              ...optional('livenessProbe', renderProbe(serving.probes?.liveness)),
+              ...optional('startupProbe', renderProbe(serving.probes?.startup)),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+/** Services `m` (all tracks), `m-stable` and `m-canary` (one track each). */
+export function renderServices(spec: ReleaseSpec): V1Service[] {
+  const { model, namespace, serving } = spec;
+  const service = (name: string, selector: Record<string, string>): V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: { [LABEL_NAME]: model, [LABEL_MANAGED_BY]: 'slipway' } },
+    spec: { selector, ports: [{ name: 'http', port: serving.port, targetPort: 'http' }] },
+  });
+  return [
+    service(model, { [LABEL_NAME]: model }),
+    service(trackServiceName(model, 'stable'), selectorLabels(model, 'stable')),
+    service(trackServiceName(model, 'canary'), selectorLabels(model, 'canary')),
+  ];
+}
+
+export function routeName(spec: ReleaseSpec): string {
+  return spec.traffic.router === 'gateway-api' ? (spec.traffic.route ?? spec.model) : spec.model;
+}
+
+/**
+ * The HTTPRoute with Slipway's fields only (server-side apply with field manager `slipway`): the
+ * weighted backendRefs and the RequestMirror filter. parentRefs are set only when the spec names them,
+ * so users may own them (and hostnames) with their own field manager.
+ */
+export function renderHttpRoute(
+  spec: ReleaseSpec,
+  weights: HttpRouteWeights,
+  mirrorPercent: number | null,
+): HttpRoute {
+  const { model, namespace, serving } = spec;
+  const port = serving.port;
+  const parentRefs = spec.traffic.router === 'gateway-api' ? spec.traffic.parentRefs : undefined;
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: routeName(spec), namespace, labels: { [LABEL_NAME]: model, [LABEL_MANAGED_BY]: 'slipway' } },
+    spec: {
+      ...(parentRefs ? { parentRefs } : {}),
+      rules: [
+        {
+          backendRefs: [
+            { name: trackServiceName(model, 'stable'), port, weight: weights.stable },
+            { name: trackServiceName(model, 'canary'), port, weight: weights.canary },
+          ],
+          ...(mirrorPercent === null || mirrorPercent <= 0
+            ? {}
+            : {
+                filters: [
+                  {
+                    type: 'RequestMirror' as const,
+                    requestMirror: {
+                      backendRef: { name: trackServiceName(model, 'canary'), port },
+                      percent: mirrorPercent,
+                    },
+                  },
+                ],
+              }),
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Traffic through a Gateway API HTTPRoute: weighted backendRefs `<model>-stable` / `<model>-canary`
+// and a RequestMirror filter to `<model>-canary`. Slipway owns only these fields (server-side apply,
+// field manager `slipway`); parentRefs and hostnames may belong to the user.
+import type { ReleaseSpec } from '../../workflows/spec.ts';
+import { serverSideApply } from '../kubernetes/apply.ts';
+import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
+import { trackServiceName } from '../kubernetes/labels.ts';
+import { renderHttpRoute, routeName, type HttpRoute } from '../kubernetes/manifests.ts';
+import { ALL_STABLE, type TrafficRouter, type TrafficState, type TrafficWeights } from './router.ts';
+
+const GROUP = 'gateway.networking.k8s.io';
+const VERSION = 'v1';
+const PLURAL = 'httproutes';
+
+interface LiveRoute extends HttpRoute {
+  status?: { parents?: Array<{ conditions?: Array<{ type: string; status: string; observedGeneration?: number }> }> };
+  metadata: HttpRoute['metadata'] & { generation?: number };
+}
+
+export class GatewayApiRouter implements TrafficRouter {
+  private readonly clients: KubernetesClients;
+  private readonly spec: ReleaseSpec;
+
+  constructor(clients: KubernetesClients, spec: ReleaseSpec) {
+    this.clients = clients;
+    this.spec = spec;
+  }
+
+  private async read(): Promise<LiveRoute | undefined> {
+    return ignoreNotFound(
+      this.clients.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: this.spec.namespace,
+        plural: PLURAL,
+        name: routeName(this.spec),
+      }) as Promise<LiveRoute>,
+    );
+  }
+
+  async current(): Promise<TrafficState | undefined> {
+    const route = await this.read();
+    if (!route) return undefined;
+    return stateOf(route, this.spec.model);
+  }
+
+  private async apply(state: TrafficState): Promise<void> {
+    await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent));
+  }
+
+  async setWeights(weights: TrafficWeights): Promise<void> {
+    const now = await this.current();
+    await this.apply({ weights, mirrorPercent: now?.mirrorPercent ?? null });
+  }
+
+  async setMirror(percent: number | null): Promise<void> {
+    const now = await this.current();
+    await this.apply({ weights: now?.weights ?? ALL_STABLE, mirrorPercent: percent });
+  }
+
+  async verify(weights: TrafficWeights): Promise<boolean> {
+    const route = await this.read();
+    if (!route) return false;
+    const state = stateOf(route, this.spec.model);
+    if (state.weights.stable !== weights.stable || state.weights.canary !== weights.canary) return false;
+    // Where a gateway controller reports back, it must have accepted this generation.
+    for (const parent of route.status?.parents ?? []) {
+      const accepted = parent.conditions?.find((c) => c.type === 'Accepted');
+      if (accepted?.status === 'False') return false;
+      if (accepted?.observedGeneration !== undefined && accepted.observedGeneration < (route.metadata.generation ?? 0)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  async reset(): Promise<void> {
+    await this.apply({ weights: ALL_STABLE, mirrorPercent: null });
+  }
+}
+
+function stateOf(route: HttpRoute, model: string): TrafficState {
+  const rule = route.spec.rules[0];
+  const weightOf = (name: string) => rule?.backendRefs.find((b) => b.name === name)?.weight ?? 0;
+  const stable = weightOf(trackServiceName(model, 'stable'));
+  const canary = weightOf(trackServiceName(model, 'canary'));
+  const mirror = rule?.filters?.find((f) => f.type === 'RequestMirror');
+  return {
+    weights: { stable, canary },
+    mirrorPercent: mirror ? (mirror.requestMirror.percent ?? 100) : null,
+  };
+}

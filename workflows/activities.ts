@@ -1,0 +1,38 @@
+// Activity proxies with the timeouts and retry policies of each kind of activity.
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { nonRetryableFailureTypes } from './failures.ts';
+
+const retry = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '20s',
+  nonRetryableErrorTypes: [...nonRetryableFailureTypes],
+};
+
+/** Short calls to the Kubernetes API (apply, read, delete, events). */
+export const kube = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 10 },
+});
+
+/** Rollback steps: retried until they succeed (a rollback must always finish). */
+export const compensation = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { ...retry, maximumInterval: '10s' },
+});
+
+/** Waits on the cluster (rollouts, Jobs): long, heartbeating. */
+export function waiting(timeoutMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: timeoutMs,
+    heartbeatTimeout: '30 seconds',
+    retry: { ...retry, maximumAttempts: 20 },
+  });
+}
+
+/** Gate measurements: a few quick attempts, then the gate counts as inconclusive. */
+export const measure = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
+});

@@ -1,0 +1,210 @@
+// The state of one running release and the waiting primitives every stage uses (pausable holds,
+// approvals, abort). Deterministic: only workflow APIs, time from the sandbox clock.
+import { ApplicationFailure, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { kube } from './activities.ts';
+import { workflowIsoNow, workflowNow } from './clock.ts';
+import { FailureType } from './failures.ts';
+import { searchAttributes } from './ids.ts';
+import type { Actor } from './messages.ts';
+import { Saga } from './saga.ts';
+import type { ReleaseSpec } from './spec.ts';
+import type { ApprovalRecord, Phase, ReleaseStatus, Stage, WaitingFor } from './status.ts';
+
+const TIMELINE_LIMIT = 200;
+
+type Decision = { kind: 'approved' | 'rejected'; actor: Actor };
+
+export class ReleaseRun {
+  readonly spec: ReleaseSpec;
+  readonly status: ReleaseStatus;
+  readonly saga = new Saga();
+  readonly separationOfDuties: boolean;
+  private eventSequence = 0;
+  /** The pending decision for the approval being waited on. */
+  private decision: Decision | undefined;
+  promoteNowBy: Actor | undefined;
+  abortedBy: Actor | undefined;
+
+  constructor(spec: ReleaseSpec, submittedBy: string, separationOfDuties: boolean) {
+    this.spec = spec;
+    this.separationOfDuties = separationOfDuties;
+    const now = workflowIsoNow();
+    this.status = {
+      releaseId: workflowInfo().workflowId,
+      model: spec.model,
+      namespace: spec.namespace,
+      version: spec.version,
+      submittedBy,
+      firstRelease: false,
+      stage: 'build',
+      phase: 'Running',
+      weights: { stable: 100, canary: 0 },
+      mirrorPercent: null,
+      paused: false,
+      gates: {},
+      measurements: [],
+      approvals: [],
+      timeline: [],
+      startedAt: now,
+      updatedAt: now,
+    };
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  note(message: string): void {
+    const now = workflowIsoNow();
+    this.status.timeline.push({ at: now, stage: this.status.stage, message });
+    if (this.status.timeline.length > TIMELINE_LIMIT) this.status.timeline.splice(0, this.status.timeline.length - TIMELINE_LIMIT);
+    this.status.updatedAt = now;
+    log.info(message, { releaseId: this.status.releaseId, model: this.spec.model, stage: this.status.stage });
+  }
+
+  setPhase(phase: Phase): void {
+    this.status.phase = phase;
+    this.status.updatedAt = workflowIsoNow();
+  }
+
+  async enterStage(stage: Stage, message: string): Promise<void> {
+    this.status.stage = stage;
+    this.note(message);
+    upsertSearchAttributes([{ key: searchAttributes.stage, value: stage }]);
+    await this.event('Normal', `Release${stage[0]!.toUpperCase()}${stage.slice(1)}`, message);
+  }
+
+  /** A Kubernetes Event on the model's Deployment; best effort (never fails the release). */
+  async event(type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+    const key = `${this.status.releaseId}/${workflowInfo().runId}/${this.eventSequence++}`;
+    try {
+      await kube.recordEvent({ namespace: this.spec.namespace, deployment: this.spec.model, key, type, reason, note });
+    } catch (error) {
+      log.warn('could not record a Kubernetes event', { reason, error: String(error) });
+    }
+  }
+
+  /** A Job name unique to this run and within the 63-character limit. */
+  jobName(kind: string): string {
+    return `${this.spec.model.slice(0, 40)}-${kind}-${workflowInfo().runId.slice(0, 8)}`;
+  }
+
+  // ---- abort, pause, promote-now --------------------------------------------------------------
+
+  throwIfAborted(): void {
+    if (this.abortedBy) {
+      throw ApplicationFailure.nonRetryable(
+        `aborted by ${this.abortedBy.actor}${this.abortedBy.comment ? `: ${this.abortedBy.comment}` : ''}`,
+        FailureType.ReleaseAborted,
+      );
+    }
+  }
+
+  /**
+   * Holds for `ms` of unpaused time. Returns early when `until()` becomes true (e.g. promote-now).
+   * While paused, the clock stops; abort ends the hold with a failure.
+   */
+  async hold(ms: number, until: () => boolean = () => false): Promise<void> {
+    let remaining = ms;
+    while (remaining > 0 && !until()) {
+      if (this.status.paused) {
+        await condition(() => !this.status.paused || this.abortedBy !== undefined || until());
+        this.throwIfAborted();
+        continue;
+      }
+      const started = workflowNow();
+      await condition(() => this.status.paused || this.abortedBy !== undefined || until(), remaining);
+      this.throwIfAborted();
+      remaining -= workflowNow() - started;
+    }
+    this.throwIfAborted();
+  }
+
+  /** Waits while paused (between steps). */
+  async waitWhilePaused(): Promise<void> {
+    if (!this.status.paused) return;
+    await condition(() => !this.status.paused || this.abortedBy !== undefined);
+    this.throwIfAborted();
+  }
+
+  pause(by: Actor, reason: string): void {
+    if (this.status.paused) return;
+    this.status.paused = true;
+    this.status.waitingFor = { kind: 'resume', what: reason, since: workflowIsoNow() };
+    this.setPhase('Paused');
+    this.note(`paused by ${by.actor}: ${reason}`);
+  }
+
+  resume(by: Actor): void {
+    if (!this.status.paused) return;
+    this.status.paused = false;
+    delete this.status.waitingFor;
+    this.setPhase('Running');
+    this.note(`resumed by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`);
+  }
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  isAwaitingApproval(): boolean {
+    return this.status.waitingFor?.kind === 'approval';
+  }
+
+  /** Throws (rejecting the update) when `actor` may not decide now. */
+  validateDecision(actor: Actor): void {
+    if (!this.isAwaitingApproval()) {
+      throw new Error(`release ${this.status.releaseId} is not waiting for an approval (stage ${this.status.stage}, phase ${this.status.phase})`);
+    }
+    if (this.decision) throw new Error('this approval has already been decided');
+    if (this.separationOfDuties && actor.actor === this.status.submittedBy) {
+      throw new Error(`separation of duties: ${actor.actor} submitted this release and may not approve or reject it`);
+    }
+  }
+
+  decide(kind: 'approved' | 'rejected', actor: Actor): void {
+    if (!this.isAwaitingApproval() || this.decision) return; // signals are not validated: ignore late ones
+    if (this.separationOfDuties && actor.actor === this.status.submittedBy) return;
+    this.decision = { kind, actor };
+  }
+
+  /**
+   * Waits for a human decision. `timeoutMs` undefined = no deadline. On timeout `onTimeout` decides.
+   * `alsoEndsWhen` lets promote-now end the wait as an approval.
+   */
+  async awaitApproval(what: string, timeoutMs: number | undefined, onTimeout: 'approve' | 'reject'): Promise<ApprovalRecord> {
+    this.decision = undefined;
+    const waitingFor: WaitingFor = { kind: 'approval', what, since: workflowIsoNow() };
+    if (timeoutMs !== undefined) waitingFor.deadline = new Date(workflowNow() + timeoutMs).toISOString();
+    this.status.waitingFor = waitingFor;
+    this.setPhase('AwaitingApproval');
+    this.note(`waiting for approval: ${what}`);
+    await this.event('Normal', 'AwaitingApproval', `waiting for approval: ${what}`);
+    const ended = () => this.decision !== undefined || this.abortedBy !== undefined || this.promoteNowBy !== undefined;
+    const decided = timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
+    delete this.status.waitingFor;
+    this.setPhase('Running');
+    this.throwIfAborted();
+    let record: ApprovalRecord;
+    // Set by an update or signal handler while the condition above waited.
+    const decision = this.decision as Decision | undefined;
+    if (decision) {
+      const { kind, actor } = decision;
+      record = { decision: kind, actor: actor.actor, at: workflowIsoNow(), at_step: what, ...(actor.comment ? { comment: actor.comment } : {}) };
+    } else if (decided && this.promoteNowBy) {
+      record = { decision: 'promoted-now', actor: this.promoteNowBy.actor, at: workflowIsoNow(), at_step: what };
+    } else {
+      record = { decision: onTimeout === 'approve' ? 'timed-out-approved' : 'timed-out-rejected', actor: 'slipway', at: workflowIsoNow(), at_step: what };
+    }
+    this.decision = undefined;
+    this.status.approvals.push(record);
+    this.note(`${what}: ${record.decision} by ${record.actor}${record.comment ? ` (${record.comment})` : ''}`);
+    if (record.decision === 'rejected') {
+      throw ApplicationFailure.nonRetryable(
+        `rejected by ${record.actor} at ${what}${record.comment ? `: ${record.comment}` : ''}`,
+        FailureType.ApprovalRejected,
+        record,
+      );
+    }
+    if (record.decision === 'timed-out-rejected') {
+      throw ApplicationFailure.nonRetryable(`approval for ${what} timed out`, FailureType.ApprovalTimedOut, record);
+    }
+    return record;
+  }
+}

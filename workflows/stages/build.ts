@@ -1,0 +1,33 @@
+// build: validate, render, server-side dry-run, capacity check, optional Job, build gates.
+// Nothing user-visible changes in this stage.
+import { kube, waiting } from '../activities.ts';
+import { durationMs } from '../duration.ts';
+import type { ReleaseRun } from '../release-run.ts';
+import { untilGatesPass } from './gates.ts';
+
+export async function buildStage(run: ReleaseRun): Promise<void> {
+  const { spec } = run;
+  await run.enterStage('build', `building release of ${spec.model} ${spec.version}`);
+  const preflight = await kube.preflight({ releaseId: run.status.releaseId, spec });
+  run.note(`server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} candidate pods fit`);
+
+  const job = spec.build?.job;
+  if (job) {
+    const timeoutMs = durationMs(job.timeout);
+    const outcome = await waiting(timeoutMs + 120_000).runJob({
+      namespace: spec.namespace,
+      name: run.jobName('build'),
+      model: spec.model,
+      version: spec.version,
+      image: job.image,
+      command: job.command,
+      args: job.args,
+      timeoutSeconds: Math.ceil(timeoutMs / 1000),
+      backoffLimit: job.backoffLimit,
+      annotations: job.annotations,
+    });
+    run.note(`build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`);
+  }
+  const gates = spec.build?.gates ?? [];
+  if (gates.length > 0) await untilGatesPass(run, gates);
+}

@@ -1,0 +1,62 @@
+// canary: live traffic in steps; each weight step holds while gates are evaluated, approval steps
+// wait for a human (gates keep running meanwhile), promote-now skips the remaining steps.
+import { kube, waiting } from '../activities.ts';
+import { durationMs } from '../duration.ts';
+import type { ReleaseRun } from '../release-run.ts';
+import type { CanaryStep } from '../spec.ts';
+import { rolloutTimeoutMs } from './candidate.ts';
+import { whileGatesHold } from './gates.ts';
+
+function describeStep(step: CanaryStep): string {
+  if ('weight' in step) return `weight ${step.weight}%${step.hold ? ` for ${step.hold}` : ''}`;
+  if ('approval' in step) return 'approval';
+  return `pause${step.pause.duration ? ` for ${step.pause.duration}` : ''}`;
+}
+
+export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<void> {
+  const { spec } = run;
+  const weights = { stable: 100 - canary, canary };
+  await kube.setTrafficWeights({ spec, weights });
+  if (spec.traffic.router === 'replica-ratio') {
+    await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'canary' });
+  }
+  run.status.weights = weights;
+}
+
+export async function canaryStage(run: ReleaseRun): Promise<void> {
+  const canary = run.spec.canary;
+  if (!canary) return;
+  const gates = canary.gates ?? [];
+  await run.enterStage('canary', `canary of ${run.spec.version} in ${canary.steps.length} steps`);
+  for (const [index, step] of canary.steps.entries()) {
+    if (run.promoteNowBy) {
+      run.note(`promote-now by ${run.promoteNowBy.actor}: skipping the remaining canary steps`);
+      break;
+    }
+    await run.waitWhilePaused();
+    const description = describeStep(step);
+    run.status.step = { index: index + 1, total: canary.steps.length, description };
+    const label = `canary step ${index + 1}/${canary.steps.length}`;
+    if ('weight' in step) {
+      await setCanaryWeight(run, step.weight);
+      run.note(`${label}: ${step.weight}% of traffic to ${run.spec.version}`);
+      await run.event('Normal', 'CanaryStep', `${label}: ${description}`);
+      const holdMs = step.hold ? durationMs(step.hold) : 0;
+      await whileGatesHold(run, gates, () => run.hold(holdMs, () => run.promoteNowBy !== undefined));
+    } else if ('approval' in step) {
+      const timeoutMs = step.approval.timeout ? durationMs(step.approval.timeout) : undefined;
+      await whileGatesHold(run, gates, async () => {
+        await run.awaitApproval(label, timeoutMs, step.approval.onTimeout);
+      });
+    } else {
+      const ms = step.pause.duration ? durationMs(step.pause.duration) : undefined;
+      if (ms === undefined) {
+        run.pause({ actor: 'slipway' }, `${label}: paused until resumed`);
+        await whileGatesHold(run, gates, () => run.waitWhilePaused());
+      } else {
+        await whileGatesHold(run, gates, () => run.hold(ms, () => run.promoteNowBy !== undefined));
+      }
+    }
+  }
+  delete run.status.step;
+}
