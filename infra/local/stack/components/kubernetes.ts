@@ -186,6 +186,17 @@ function kubectl(config: StackConfig, args: string[], input?: string): string {
   });
 }
 
+function clusterObjectsReady(config: StackConfig): boolean {
+  try {
+    const nodes = kubectl(config, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+    const ready = nodes.split(' ').filter((s) => s === 'True').length;
+    const crd = kubectl(config, ['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name']);
+    return ready >= 4 && crd.includes('httproutes');
+  } catch {
+    return false;
+  }
+}
+
 /** Cluster objects the stack needs: fake nodes (Ready) and the Gateway API CRDs (Established). */
 export const clusterObjects: Component = {
   name: 'cluster-objects',
@@ -196,18 +207,12 @@ export const clusterObjects: Component = {
     kubectl(config, ['wait', '--for=condition=Ready', '--timeout=60s', 'node', '--all']);
     await waitUntil('cluster objects', () => clusterObjects.healthy(config), 30_000);
   },
-  async healthy(config) {
-    try {
-      const nodes = kubectl(config, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
-      const ready = nodes.split(' ').filter((s) => s === 'True').length;
-      const crd = kubectl(config, ['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name']);
-      return ready >= 4 && crd.includes('httproutes');
-    } catch {
-      return false;
-    }
+  healthy(config) {
+    return Promise.resolve(clusterObjectsReady(config));
   },
-  async down() {
+  down() {
     // Objects live in etcd's data folder; stopping etcd is enough.
+    return Promise.resolve();
   },
   describe: () => '4 fake nodes (2 with 4 GPUs each), Gateway API CRDs',
 };
