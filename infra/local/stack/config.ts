@@ -19,6 +19,8 @@ const StackEnv = z.object({
   SLIPWAY_PROMETHEUS_PORT: port(19090),
   SLIPWAY_SIMULATOR_PORT: port(19091),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  /** Debian's package installs it here (infra/local/setup.sh). */
+  SLIPWAY_PROMETHEUS_BIN: z.string().min(1).default('/usr/bin/prometheus'),
 });
 
 export interface StackConfig {
@@ -37,6 +39,7 @@ export interface StackConfig {
     simulator: number;
   };
   temporalCli: string;
+  prometheusBin: string;
 }
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -61,5 +64,6 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       simulator: e.SLIPWAY_SIMULATOR_PORT,
     },
     temporalCli: e.TEMPORAL_CLI_PATH ?? 'temporal',
+    prometheusBin: e.SLIPWAY_PROMETHEUS_BIN,
   };
 }

@@ -3,15 +3,21 @@ import type { Component } from './component.ts';
 import type { StackConfig } from './config.ts';
 import { temporalServer } from './components/temporal.ts';
 import { clusterObjects, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './components/kubernetes.ts';
+import { prometheus } from './components/prometheus.ts';
+import { trafficSimulator } from './components/simulator.ts';
 
-export type ComponentGroup = 'temporal' | 'kubernetes' | 'all';
+export const COMPONENT_GROUPS = ['all', 'temporal', 'kubernetes', 'traffic'] as const;
+/** `traffic` = Prometheus and the traffic simulator (the simulator needs the Kubernetes group up). */
+export type ComponentGroup = (typeof COMPONENT_GROUPS)[number];
 
 export function components(group: ComponentGroup = 'all'): Component[] {
   const temporal = [temporalServer];
   const kubernetes = [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, clusterObjects];
+  const traffic = [prometheus, trafficSimulator];
   if (group === 'temporal') return temporal;
   if (group === 'kubernetes') return kubernetes;
-  return [...temporal, ...kubernetes];
+  if (group === 'traffic') return traffic;
+  return [...temporal, ...kubernetes, ...traffic];
 }
 
 export interface ComponentStatus {

@@ -1,0 +1,138 @@
+// Keeps the simulator's picture of the cluster current through watches (informers, not polling):
+// Deployments labelled app.kubernetes.io/managed-by=slipway in all namespaces, and Gateway API
+// HTTPRoutes. A failed watch is restarted with a growing back-off; the cache is kept meanwhile.
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { MANAGED_SELECTOR, deploymentView, groupModels, routeView, type ModelObjects } from './objects.ts';
+
+export const HTTPROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
+
+export interface WatchHealth {
+  name: string;
+  synced: boolean;
+  lastError: string | undefined;
+}
+
+export interface ClusterWatch {
+  /** Resolves once both watches have listed their objects (or keeps trying in the background). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The models as the watches see them now. */
+  models(): ModelObjects[];
+  health(): WatchHealth[];
+}
+
+interface Watched<V> {
+  health: WatchHealth;
+  views: Map<string, V>;
+  /** Lists and starts watching; on failure the 'error' handler schedules another attempt. */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null) return JSON.stringify(error);
+  return String(error);
+}
+
+export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterWatch {
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  let stopped = false;
+  let cachedModels: ModelObjects[] | undefined;
+
+  function watched<T extends k8s.KubernetesObject, V>(
+    name: string,
+    informer: k8s.Informer<T>,
+    view: (o: T) => V | undefined,
+  ): Watched<V> {
+    const health: WatchHealth = { name, synced: false, lastError: undefined };
+    const views = new Map<string, V>();
+    const keyOf = (o: k8s.KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const upsert = (o: T) => {
+      const v = view(o);
+      if (v === undefined) views.delete(keyOf(o));
+      else views.set(keyOf(o), v);
+      cachedModels = undefined;
+    };
+    informer.on('add', upsert);
+    informer.on('update', upsert);
+    informer.on('delete', (o) => {
+      views.delete(keyOf(o));
+      cachedModels = undefined;
+    });
+
+    let failures = 0;
+    let backoffMs = 500;
+    const failed = (error: unknown): void => {
+      failures++;
+      health.synced = false;
+      health.lastError = describeError(error);
+      if (stopped) return;
+      logger.warn({ watch: name, error: health.lastError, retryInMs: backoffMs }, 'watch failed; restarting');
+      setTimeout(() => void run(), backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    };
+    const run = async (): Promise<void> => {
+      if (stopped) return;
+      const failuresBefore = failures;
+      try {
+        await informer.start();
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      // ListWatch reports list and watch failures through 'error' instead of rejecting.
+      if (failures !== failuresBefore) return;
+      if (health.lastError !== undefined) logger.info({ watch: name }, 'watch restored');
+      health.synced = true;
+      health.lastError = undefined;
+      backoffMs = 500;
+    };
+    // The informer's error callback is typed `(err?: any) => void`; the value is only described.
+    informer.on('error', failed);
+    return { health, views, run, stop: () => informer.stop() };
+  }
+
+  const deployments = watched(
+    'deployments',
+    k8s.makeInformer<k8s.V1Deployment>(
+      kc,
+      '/apis/apps/v1/deployments',
+      () => apps.listDeploymentForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+      MANAGED_SELECTOR,
+    ),
+    deploymentView,
+  );
+  const routes = watched(
+    'httproutes',
+    k8s.makeInformer<k8s.KubernetesObject>(
+      kc,
+      `/apis/${HTTPROUTE.group}/${HTTPROUTE.version}/${HTTPROUTE.plural}`,
+      // The generated client types custom objects as `any`; the list is checked by routeView.
+      async () =>
+        (await custom.listClusterCustomObject({
+          ...HTTPROUTE,
+        })) as k8s.KubernetesListObject<k8s.KubernetesObject>,
+    ),
+    routeView,
+  );
+  const all = [deployments, routes];
+
+  return {
+    async start() {
+      stopped = false;
+      await Promise.all(all.map((w) => w.run()));
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(all.map((w) => w.stop()));
+    },
+    models() {
+      cachedModels ??= groupModels(deployments.views.values(), routes.views.values());
+      return cachedModels;
+    },
+    health: () => all.map((w) => ({ ...w.health })),
+  };
+}

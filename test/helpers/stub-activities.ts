@@ -1,0 +1,112 @@
+// Stub activities for workflow unit tests: a tiny model of the cluster (which version runs on which
+// track, the traffic weights and mirror) and the list of calls made, in order.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Activities } from '../../activities/index.ts';
+import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
+import { FailureType } from '../../workflows/failures.ts';
+
+export interface StubOptions {
+  /** The version serving before the release, or null for a first release. */
+  stableVersion: string | null;
+  /** Gate values by gate name: a function of the measurement's index (0, 1, …). null = no data. */
+  gateValues?: Record<string, (index: number) => number | null>;
+  /** Make a rollout fail, by track. */
+  rolloutFails?: Partial<Record<'stable' | 'canary', string>>;
+  preflightFails?: string;
+  jobFails?: string;
+  /** Milliseconds a rollout takes (real time). */
+  rolloutMs?: number;
+  /** Milliseconds a Job takes (real time; heartbeats meanwhile). */
+  jobMs?: number;
+}
+
+export interface FakeCluster {
+  stable: string | null;
+  candidate: string | null;
+  weights: { stable: number; canary: number };
+  mirror: number | null;
+}
+
+export function stubActivities(options: StubOptions) {
+  const calls: string[] = [];
+  const measurements: Record<string, number> = {};
+  const cluster: FakeCluster = { stable: options.stableVersion, candidate: null, weights: { stable: 100, canary: 0 }, mirror: null };
+  const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  const activities: Partial<Activities> = {
+    async preflight() {
+      calls.push('preflight');
+      if (options.preflightFails) throw ApplicationFailure.nonRetryable(options.preflightFails, FailureType.DryRunFailed);
+      return { objects: ['Deployment/x'], capacity: { fits: true, reasons: [], placeablePods: 1 } };
+    },
+    async captureStableState(): Promise<StableSnapshot> {
+      calls.push('captureStableState');
+      if (cluster.stable === null) return { exists: false, autoscaled: false };
+      return { exists: true, version: cluster.stable, replicas: 2, autoscaled: false, template: { metadata: { labels: { v: cluster.stable } } } };
+    },
+    async ensureServices() {
+      calls.push('ensureServices');
+    },
+    async deployCandidate({ spec }) {
+      calls.push('deployCandidate');
+      cluster.candidate = spec.version;
+    },
+    async deployStable({ spec }) {
+      calls.push('deployStable');
+      cluster.stable = spec.version;
+    },
+    async waitForRollout({ track }) {
+      calls.push(`waitForRollout:${track}`);
+      if (options.rolloutMs) await delay(options.rolloutMs);
+      const failure = options.rolloutFails?.[track];
+      if (failure) throw ApplicationFailure.nonRetryable(failure, FailureType.RolloutFailed);
+      return `${track} rolled out`;
+    },
+    async restoreStable({ snapshot }) {
+      calls.push('restoreStable');
+      cluster.stable = snapshot.exists ? (snapshot.version ?? null) : null;
+    },
+    async removeCandidate() {
+      calls.push('removeCandidate');
+      cluster.candidate = null;
+    },
+    async runJob(request) {
+      calls.push('runJob');
+      for (let waited = 0; waited < (options.jobMs ?? 0); waited += 200) {
+        Context.current().heartbeat();
+        await delay(200);
+        if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('job wait cancelled');
+      }
+      if (options.jobFails) throw ApplicationFailure.nonRetryable(options.jobFails, FailureType.JobFailed);
+      return { succeeded: true, reason: 'Complete', terminationMessage: `{"job":"${request.name}"}` };
+    },
+    async recordEvent() {},
+    async setTrafficWeights({ weights }) {
+      calls.push(`setTrafficWeights:${weights.canary}`);
+      cluster.weights = weights;
+    },
+    async verifyTrafficWeights({ weights }) {
+      return cluster.weights.canary === weights.canary;
+    },
+    async setMirror({ percent }) {
+      calls.push(`setMirror:${percent ?? 'off'}`);
+      cluster.mirror = percent;
+    },
+    async resetTraffic() {
+      calls.push('resetTraffic');
+      cluster.weights = { stable: 100, canary: 0 };
+      cluster.mirror = null;
+    },
+    async currentTraffic() {
+      return { weights: cluster.weights, mirrorPercent: cluster.mirror };
+    },
+    async measureGate({ gate }) {
+      const index = measurements[gate] ?? 0;
+      measurements[gate] = index + 1;
+      const value = options.gateValues?.[gate]?.(index) ?? null;
+      return { gate, at: new Date().toISOString(), provider: 'stub', query: `stub(${gate})`, value };
+    },
+  };
+  return { activities, calls, cluster };
+}

@@ -1,0 +1,263 @@
+// The release workflow on the time-skipping test server with stub activities.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
+import { release, type ReleaseInput } from '../../workflows/release.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseStatus } from '../../workflows/status.ts';
+import { stubActivities, type StubOptions } from '../helpers/stub-activities.ts';
+import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';
+
+const baseSpec: ReleaseSpecInput = {
+  model: 'fraud-detector',
+  namespace: 'ml-serving',
+  version: 'v2',
+  serving: { image: 'triton:24.05', replicas: 2 },
+  shadow: { duration: '5m', mirrorPercent: 50, gates: ['error-rate'] },
+  canary: {
+    steps: [{ weight: 10, hold: '5m' }, { approval: { timeout: '2h', onTimeout: 'reject' } }, { weight: 50, hold: '10m' }],
+    gates: ['error-rate'],
+  },
+  gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s' }],
+};
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await timeSkippingEnv();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+interface Scenario {
+  spec?: Partial<ReleaseSpecInput>;
+  stub: StubOptions;
+  input?: Partial<ReleaseInput>;
+}
+
+async function withRelease<T>(
+  scenario: Scenario,
+  drive: (handle: WorkflowHandle<typeof release>, stub: ReturnType<typeof stubActivities>) => Promise<T>,
+) {
+  const stub = stubActivities(scenario.stub);
+  const taskQueue = uniqueTaskQueue('release');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: stub.activities,
+  });
+  const outcome = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(release, {
+      taskQueue,
+      workflowId: `release-${taskQueue}`,
+      args: [{ spec: { ...baseSpec, ...scenario.spec }, submittedBy: 'alice', ...scenario.input }],
+    });
+    return drive(handle, stub);
+  });
+  return { outcome, ...stub };
+}
+
+/** Advances workflow time in small steps until the status matches. */
+async function waitForStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what: string): Promise<ReleaseStatus> {
+  for (let i = 0; i < 400; i++) {
+    const status = await handle.query(statusQuery);
+    if (predicate(status)) return status;
+    await env.sleep(5_000);
+  }
+  throw new Error(`status never reached: ${what}`);
+}
+
+const good = { 'error-rate': () => 0.001 };
+
+describe('release workflow (time-skipping, stub activities)', () => {
+  it('takes a good candidate through shadow → canary → approval → promote', async () => {
+    const { outcome, calls, cluster } = await withRelease({ stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+      const waiting = await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
+      assert.equal(waiting.stage, 'canary');
+      assert.deepEqual(waiting.weights, { stable: 90, canary: 10 });
+      assert.equal(waiting.stableVersion, 'v1');
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob', comment: 'looks good' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor, a.comment]), [['approved', 'bob', 'looks good']]);
+    assert.deepEqual(
+      calls.filter((c) => !c.startsWith('waitForRollout')),
+      ['preflight', 'captureStableState', 'ensureServices', 'setTrafficWeights:0', 'deployCandidate', 'setMirror:50', 'setMirror:off',
+        'setTrafficWeights:10', 'setTrafficWeights:50', 'deployStable', 'resetTraffic', 'removeCandidate'],
+    );
+    assert.deepEqual(cluster, { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
+  it('deploys a first release as stable', async () => {
+    const { outcome, calls, cluster } = await withRelease({ stub: { stableVersion: null, gateValues: good } }, (h) => h.result());
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(calls.includes('deployStable') && !calls.includes('deployCandidate'));
+    assert.equal(cluster.stable, 'v2');
+  });
+
+  it('rolls back on a failing canary gate: traffic first, then the candidate; stable untouched', async () => {
+    const gateValues = { 'error-rate': (i: number) => (i < 12 ? 0.001 : 0.2) };
+    const { outcome, calls, cluster } = await withRelease({ spec: { shadow: undefined }, stub: { stableVersion: 'v1', gateValues } }, (h) => h.result());
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'GateFailed');
+    assert.equal(outcome.outcome.decidingMeasurement?.value, 0.2);
+    assert.deepEqual(outcome.outcome.decidingMeasurement?.threshold, { max: 0.01 });
+    assert.match(outcome.outcome.reason, /error-rate/);
+    const rollback = calls.slice(calls.lastIndexOf('resetTraffic'));
+    assert.deepEqual(rollback, ['resetTraffic', 'removeCandidate']);
+    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
+  it('restores stable when the promotion rollout fails: traffic, stable, candidate in that order', async () => {
+    const { outcome, calls, cluster } = await withRelease(
+      { spec: { shadow: undefined, canary: { steps: [{ weight: 20, hold: '1m' }] } }, stub: { stableVersion: 'v1', gateValues: good, rolloutFails: { stable: 'stable exceeded its progress deadline' } } },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'RolloutFailed');
+    const rollback = calls.slice(calls.lastIndexOf('resetTraffic')).filter((c) => !c.startsWith('waitForRollout'));
+    assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
+    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
+  it('rolls back when rejected, recording who and why', async () => {
+    const { outcome, cluster } = await withRelease({ stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+      await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
+      await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'carol', comment: 'p99 too high' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'ApprovalRejected');
+    assert.match(outcome.outcome.reason, /carol.*p99 too high/);
+    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor]), [['rejected', 'carol']]);
+    assert.equal(cluster.candidate, null);
+  });
+
+  it('applies onTimeout when nobody decides: reject rolls back, approve goes on', async () => {
+    const rejecting = await withRelease({ stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    assert.equal(rejecting.outcome.outcome.failureType, 'ApprovalTimedOut');
+    const approving = await withRelease(
+      { spec: { shadow: undefined, canary: { steps: [{ weight: 10, hold: '1m' }, { approval: { timeout: '1h', onTimeout: 'approve' } }] } }, stub: { stableVersion: 'v1', gateValues: good } },
+      (h) => h.result(),
+    );
+    assert.equal(approving.outcome.outcome.result, 'Promoted');
+    assert.equal(approving.outcome.approvals[0]?.decision, 'timed-out-approved');
+  });
+
+  it('rejects updates that do not fit: approving when nothing waits, separation of duties', async () => {
+    await withRelease({ stub: { stableVersion: 'v1', gateValues: good }, input: { separationOfDuties: true } }, async (handle) => {
+      await waitForStatus(handle, (s) => s.stage === 'shadow' && s.mirrorPercent === 50, 'in shadow');
+      await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] }), (e: unknown) => {
+        assert.ok(e instanceof WorkflowUpdateFailedError);
+        assert.match(String((e.cause)?.message), /not waiting for an approval/);
+        return true;
+      });
+      await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
+      await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice' }] }), (e: unknown) => {
+        assert.match(String(((e as WorkflowUpdateFailedError).cause)?.message), /separation of duties/);
+        return true;
+      });
+      await assert.rejects(handle.executeUpdate(rejectUpdate, { args: [{ actor: 'bob', comment: '' }] }), WorkflowUpdateFailedError);
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+      return handle.result();
+    });
+  });
+
+  it('pauses and resumes: the hold clock stops while paused', async () => {
+    const spec = { shadow: undefined, canary: { steps: [{ weight: 10, hold: '10m' }] } };
+    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+      await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
+      const paused = await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'dave', comment: 'investigating' }] });
+      assert.equal(paused.phase, 'Paused');
+      await env.sleep(60 * 60_000); // an hour passes; a 10m hold would have ended
+      const still = await handle.query(statusQuery);
+      assert.equal(still.stage, 'canary');
+      assert.equal(still.paused, true);
+      await assert.rejects(handle.executeUpdate(pauseUpdate, { args: [{ actor: 'dave' }] }), WorkflowUpdateFailedError);
+      await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'dave' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+  });
+
+  for (const stage of ['shadow', 'canary', 'promote'] as const) {
+    it(`aborts in ${stage} and rolls back`, async () => {
+      const spec = { promote: { approval: { required: true } } };
+      const { outcome, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+        if (stage !== 'shadow') await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'canary approval');
+        if (stage === 'promote') {
+          await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+          await waitForStatus(handle, (s) => s.stage === 'promote' && s.phase === 'AwaitingApproval', 'promotion approval');
+        }
+        assert.equal((await handle.query(statusQuery)).stage, stage);
+        await handle.executeUpdate(abortUpdate, { args: [{ actor: 'erin', comment: 'wrong build' }] });
+        return handle.result();
+      });
+      assert.equal(outcome.outcome.result, 'RolledBack');
+      assert.equal(outcome.outcome.failureType, 'ReleaseAborted');
+      assert.match(outcome.outcome.reason, /erin: wrong build/);
+      assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    });
+  }
+
+  it('aborts in build (during the build Job) with nothing to undo', async () => {
+    const spec = { build: { job: { image: 'eval:1', timeout: '10m' } } };
+    const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good, jobMs: 30_000 } }, async (handle, stub) => {
+      while (!stub.calls.includes('runJob')) await new Promise((resolve) => setTimeout(resolve, 100));
+      await handle.cancel();
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'ReleaseAborted');
+    assert.ok(!calls.includes('deployCandidate'));
+  });
+
+  it('fails the build on a dry-run error without touching the cluster', async () => {
+    const { outcome, calls } = await withRelease({ stub: { stableVersion: 'v1', preflightFails: 'HTTPRoute rejected: forbidden' } }, (h) => h.result());
+    assert.equal(outcome.outcome.failureType, 'DryRunFailed');
+    assert.deepEqual(calls, ['preflight']);
+  });
+
+  it('promote-now skips the remaining steps and the promotion approval', async () => {
+    const spec = { shadow: undefined, promote: { approval: { required: true } } };
+    const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+      await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
+      await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(!calls.includes('setTrafficWeights:50'));
+  });
+
+  it('waits out a freeze before promoting', async () => {
+    const start = await env.currentTimeMs();
+    const freezeEnd = new Date(start + 3 * 86_400_000);
+    const spec = {
+      shadow: undefined,
+      canary: { steps: [{ weight: 50, hold: '1m' }] },
+      promote: { freezes: [{ from: new Date(start).toISOString(), to: freezeEnd.toISOString(), reason: 'holidays' }] },
+    };
+    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(Date.parse(outcome.outcome.at) >= freezeEnd.getTime(), `promoted at ${outcome.outcome.at}, freeze ends ${freezeEnd.toISOString()}`);
+  });
+
+  it('fails with InvalidReleaseSpec naming the bad field', async () => {
+    await assert.rejects(
+      withRelease({ spec: { model: 'Fraud_Detector' }, stub: { stableVersion: 'v1' } }, (h) => h.result()),
+      (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.ok(error.cause instanceof ApplicationFailure);
+        assert.equal(error.cause.type, 'InvalidReleaseSpec');
+        assert.match(error.cause.message, /model/);
+        return true;
+      },
+    );
+  });
+});

@@ -1,0 +1,105 @@
+// Small pure questions the workflow (and API/CLI) asks of a parsed release spec. Sandbox-safe.
+import { durationMs } from './duration.ts';
+import type {
+  ApprovalStep,
+  CanaryStep,
+  GateProvider,
+  GateSpec,
+  PauseStep,
+  ReleaseSpec,
+  WeightStep,
+} from './spec.ts';
+
+/** The stages that evaluate gates listed in the spec. */
+export type GatedStage = 'build' | 'shadow' | 'canary';
+/** The stages a release walks through, in order (rollback aside). */
+export type PlannedStage = 'build' | 'shadow' | 'canary' | 'promote';
+
+export function isWeightStep(step: CanaryStep): step is WeightStep {
+  return 'weight' in step;
+}
+
+export function isApprovalStep(step: CanaryStep): step is ApprovalStep {
+  return 'approval' in step;
+}
+
+export function isPauseStep(step: CanaryStep): step is PauseStep {
+  return 'pause' in step;
+}
+
+export function gateProvider(gate: GateSpec): GateProvider {
+  if ('prometheus' in gate) return 'prometheus';
+  if ('http' in gate) return 'http';
+  if ('job' in gate) return 'job';
+  return 'judge';
+}
+
+export function gateByName(spec: ReleaseSpec, name: string): GateSpec | undefined {
+  return spec.gates.find((gate) => gate.name === name);
+}
+
+/**
+ * The gates a stage evaluates, in the order listed. Throws on an undefined name (the schema rejects
+ * such specs, so this only fires on a spec that skipped parsing).
+ */
+export function gatesFor(spec: ReleaseSpec, stage: GatedStage): GateSpec[] {
+  return (spec[stage]?.gates ?? []).map((name) => {
+    const gate = gateByName(spec, name);
+    if (!gate) throw new Error(`gate ${name} (listed in ${stage}) is not defined`);
+    return gate;
+  });
+}
+
+/** build, then shadow and canary when present, then promote. */
+export function plannedStages(spec: ReleaseSpec): PlannedStage[] {
+  return ['build', ...(spec.shadow ? (['shadow'] as const) : []), ...(spec.canary ? (['canary'] as const) : []), 'promote'];
+}
+
+/** The canary weight in force before step `index` runs (0 before the first weight step). */
+export function weightBefore(steps: readonly CanaryStep[], index: number): number {
+  let weight = 0;
+  for (const step of steps.slice(0, Math.max(0, index))) if (isWeightStep(step)) weight = step.weight;
+  return weight;
+}
+
+/** True when step `index` is a weight step and no weight step comes before it (traffic goes live). */
+export function isFirstWeightStep(steps: readonly CanaryStep[], index: number): boolean {
+  const step = steps[index];
+  return step !== undefined && isWeightStep(step) && steps.slice(0, index).every((s) => !isWeightStep(s));
+}
+
+/** The canary weights in order (e.g. [5, 25, 50]). */
+export function canaryWeights(spec: ReleaseSpec): number[] {
+  return (spec.canary?.steps ?? []).filter(isWeightStep).map((step) => step.weight);
+}
+
+/** The last canary weight (0 without a canary or without weight steps). */
+export function finalCanaryWeight(spec: ReleaseSpec): number {
+  return canaryWeights(spec).at(-1) ?? 0;
+}
+
+/** Milliseconds of timed waiting the canary plans (holds and timed pauses; approvals excluded). */
+export function canaryHoldMs(spec: ReleaseSpec): number {
+  let total = 0;
+  for (const step of spec.canary?.steps ?? []) {
+    if (isWeightStep(step) && step.hold) total += durationMs(step.hold);
+    else if (isPauseStep(step) && step.pause.duration) total += durationMs(step.pause.duration);
+  }
+  return total;
+}
+
+/** The HTTPRoute name (gateway-api), or undefined for the replica-ratio router. */
+export function routeName(spec: ReleaseSpec): string | undefined {
+  return spec.traffic.router === 'gateway-api' ? spec.traffic.route : undefined;
+}
+
+/** A zod issue path as users write it: `canary.steps[2].weight`, `serving.resources.requests["nvidia.com/gpu"]`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) text += text ? `.${key}` : key;
+    else text += `[${JSON.stringify(String(key))}]`;
+  }
+  return text;
+}
