@@ -16,6 +16,12 @@ export const kube = proxyActivities<Activities>({
   retry: { ...retry, maximumAttempts: 10 },
 });
 
+/** Kubernetes Events: best effort, never worth holding a release for. */
+export const events = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
+});
+
 /** Rollback steps: retried until they succeed (a rollback must always finish). */
 export const compensation = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

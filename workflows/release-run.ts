@@ -1,7 +1,7 @@
 // The state of one running release and the waiting primitives every stage uses (pausable holds,
 // approvals, abort). Deterministic: only workflow APIs, time from the sandbox clock.
 import { ApplicationFailure, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { kube } from './activities.ts';
+import { events } from './activities.ts';
 import { workflowIsoNow, workflowNow } from './clock.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
@@ -76,7 +76,7 @@ export class ReleaseRun {
   async event(type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
     const key = `${this.status.releaseId}/${workflowInfo().runId}/${this.eventSequence++}`;
     try {
-      await kube.recordEvent({ namespace: this.spec.namespace, deployment: this.spec.model, key, type, reason, note });
+      await events.recordEvent({ namespace: this.spec.namespace, deployment: this.spec.model, key, type, reason, note });
     } catch (error) {
       log.warn('could not record a Kubernetes event', { reason, error: String(error) });
     }

@@ -1,6 +1,7 @@
 // Kubernetes Events on a model's Deployment for every stage change, so `kubectl describe` tells the story.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { V1MicroTime } from '@kubernetes/client-node';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 
 export interface ReleaseEvent {
@@ -19,7 +20,7 @@ export async function recordEvent(clients: KubernetesClients, event: ReleaseEven
   const deployment = await clients.apps
     .readNamespacedDeployment({ name: event.deployment, namespace: event.namespace })
     .catch(() => undefined);
-  const now = new Date();
+  const now = new V1MicroTime();
   try {
     await clients.events.createNamespacedEvent({
       namespace: event.namespace,
