@@ -34,8 +34,10 @@ export function duration(bounds: DurationBounds = {}): z.ZodString {
   return z.string().superRefine((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) ctx.addIssue({ code: 'custom', message: DURATION_MESSAGE });
-    else if (minMs !== undefined && ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${bounds.min}` });
-    else if (maxMs !== undefined && ms > maxMs) ctx.addIssue({ code: 'custom', message: `must be at most ${bounds.max}` });
+    else if (minMs !== undefined && ms < minMs)
+      ctx.addIssue({ code: 'custom', message: `must be at least ${bounds.min}` });
+    else if (maxMs !== undefined && ms > maxMs)
+      ctx.addIssue({ code: 'custom', message: `must be at most ${bounds.max}` });
   });
 }
 

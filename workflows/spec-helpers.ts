@@ -52,7 +52,12 @@ export function gatesFor(spec: ReleaseSpec, stage: GatedStage): GateSpec[] {
 
 /** build, then shadow and canary when present, then promote. */
 export function plannedStages(spec: ReleaseSpec): PlannedStage[] {
-  return ['build', ...(spec.shadow ? (['shadow'] as const) : []), ...(spec.canary ? (['canary'] as const) : []), 'promote'];
+  return [
+    'build',
+    ...(spec.shadow ? (['shadow'] as const) : []),
+    ...(spec.canary ? (['canary'] as const) : []),
+    'promote',
+  ];
 }
 
 /** The canary weight in force before step `index` runs (0 before the first weight step). */

@@ -27,24 +27,38 @@ const HHMM_OR_24 = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 const JSON_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\['[^']*'\]|\["[^"]*"\])*$/;
 const HTTP_URL = /^https?:\/\/[^\s/?#]+[^\s]*$/;
 
+const DNS_LABEL_MESSAGE =
+  'must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric';
+
 /** A DNS-1123 label: model, namespace and gate names (lower-case alphanumerics and `-`, ≤ 63). */
 export const dnsLabel = z
   .string()
   .max(63, 'must be at most 63 characters (a DNS-1123 label)')
-  .regex(DNS1123_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric');
+  .regex(DNS1123_LABEL, DNS_LABEL_MESSAGE);
+
+/** A model name: a DNS-1123 label of at most 56 characters, as the candidate Deployment is `<model>-canary`. */
+export const modelName = z
+  .string()
+  .max(56, 'must be at most 56 characters (the candidate Deployment is <model>-canary)')
+  .regex(DNS1123_LABEL, DNS_LABEL_MESSAGE);
 
 /** A DNS-1123 subdomain (Secret names, label prefixes). */
 export const dnsSubdomain = z
   .string()
   .max(253, 'must be at most 253 characters (a DNS-1123 subdomain)')
-  .regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain: lower-case letters, digits, - and ., starting and ending alphanumeric');
+  .regex(
+    DNS1123_SUBDOMAIN,
+    'must be a DNS-1123 subdomain: lower-case letters, digits, - and ., starting and ending alphanumeric',
+  );
 
-/** A Kubernetes label value (non-empty here: an empty version says nothing). */
+/** A Kubernetes label value, non-empty (an empty version says nothing). */
 export const labelValue = z
   .string()
-  .min(1, 'must not be empty')
   .max(63, 'must be at most 63 characters (a Kubernetes label value)')
-  .regex(NAME_PART, 'must be a Kubernetes label value: letters, digits, -, _ and ., starting and ending alphanumeric');
+  .regex(
+    NAME_PART,
+    'must be a Kubernetes label value: letters, digits, -, _ and ., starting and ending alphanumeric',
+  );
 
 function isQualifiedName(key: string): boolean {
   const slash = key.indexOf('/');
@@ -55,14 +69,29 @@ function isQualifiedName(key: string): boolean {
 }
 
 /** A label or annotation key: `[prefix/]name`, prefix a DNS subdomain, name ≤ 63 characters. */
-export const qualifiedName = z.string().refine(isQualifiedName, 'must be a qualified name such as example.com/key or key');
+export const qualifiedName = z
+  .string()
+  .refine(isQualifiedName, 'must be a qualified name such as example.com/key or key');
 
 // ---- quantities ---------------------------------------------------------------------------------
 
 const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** The value of a quantity already validated by `quantity`, in base units (approximate: a float). */
@@ -102,7 +131,8 @@ function recordOf<K extends z.ZodType<string>, V extends z.ZodType>(key: K, valu
   return z.record(key, value, { error: (issue) => (issue.code === 'invalid_key' ? keyMessage : undefined) });
 }
 
-const RESOURCE_NAME_MESSAGE = 'must be cpu, memory, ephemeral-storage, hugepages-<size> or a qualified name such as nvidia.com/gpu';
+const RESOURCE_NAME_MESSAGE =
+  'must be cpu, memory, ephemeral-storage, hugepages-<size> or a qualified name such as nvidia.com/gpu';
 
 export const ResourceList = recordOf(z.string().refine(isResourceName), quantity, RESOURCE_NAME_MESSAGE);
 export type ResourceList = z.output<typeof ResourceList>;
@@ -112,20 +142,37 @@ export const Resources = z
   .superRefine((resources, ctx) => {
     const requests = resources.requests ?? {};
     const limits = resources.limits ?? {};
-    for (const [side, list] of [['requests', requests], ['limits', limits]] as const) {
+    const fractional = new Set<string>();
+    for (const [side, list] of [
+      ['requests', requests],
+      ['limits', limits],
+    ] as const) {
       for (const [name, value] of Object.entries(list)) {
         if (isExtendedResource(name) && !Number.isInteger(quantityValue(value))) {
-          ctx.addIssue({ code: 'custom', path: [side, name], message: `${name} is an extended resource: a whole number is required` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [side, name],
+            message: `${name} is an extended resource: a whole number is required`,
+          });
+          fractional.add(name);
         }
       }
     }
     for (const [name, limit] of Object.entries(limits)) {
       const request = requests[name];
-      if (request === undefined) continue;
+      if (request === undefined || fractional.has(name)) continue;
       if (isExtendedResource(name) && quantityValue(request) !== quantityValue(limit)) {
-        ctx.addIssue({ code: 'custom', path: ['limits', name], message: `${name} is an extended resource: its limit (${limit}) must equal its request (${request})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', name],
+          message: `${name} is an extended resource: its limit (${limit}) must equal its request (${request})`,
+        });
       } else if (quantityValue(limit) < quantityValue(request)) {
-        ctx.addIssue({ code: 'custom', path: ['limits', name], message: `the ${name} limit (${limit}) is below its request (${request})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', name],
+          message: `the ${name} limit (${limit}) is below its request (${request})`,
+        });
       }
     }
   });
@@ -149,7 +196,10 @@ function keyedUnion<const O extends KeyedOptions, Extra extends z.ZodType = z.Zo
   describe: { what: string; keys: string; scalar?: Extra },
 ): KeyedUnion<O, Extra> {
   const keys = Object.keys(options);
-  const members = [...Object.values(options), ...(describe.scalar ? [describe.scalar] : [])] as [z.ZodType, ...z.ZodType[]];
+  const members = [...Object.values(options), ...(describe.scalar ? [describe.scalar] : [])] as [
+    z.ZodType,
+    ...z.ZodType[],
+  ];
   const union = z.union(members);
   const checked = z.preprocess((value, ctx) => {
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -164,7 +214,11 @@ function keyedUnion<const O extends KeyedOptions, Extra extends z.ZodType = z.Zo
     const present = keys.filter((key) => key in value);
     if (present.length !== 1) {
       const found = present.length === 0 ? '' : ` (found ${present.join(' and ')})`;
-      ctx.addIssue({ code: 'custom', message: `${describe.what} must be ${describe.keys}${found}`, continue: false });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${describe.what} must be ${describe.keys}${found}`,
+        continue: false,
+      });
       return value;
     }
     const parsed = options[present[0] as string]!.safeParse(value);
@@ -180,16 +234,22 @@ function keyedUnion<const O extends KeyedOptions, Extra extends z.ZodType = z.Zo
 
 // ---- serving ------------------------------------------------------------------------------------
 
-export const port = z.int('must be a port number').min(1, 'a port is 1..65535').max(65535, 'a port is 1..65535');
+export const port = z
+  .int('must be a port number')
+  .min(1, 'a port is 1..65535')
+  .max(65535, 'a port is 1..65535');
 
 /** A container port by number or by name (`http` is the name Slipway gives the serving port). */
-const containerPort = z.union([
-  port,
-  z
-    .string()
-    .max(15, 'a port name is at most 15 characters')
-    .regex(PORT_NAME, 'a port name is lower-case letters, digits and -'),
-], { error: 'must be a port number (1..65535) or a port name such as http' });
+const containerPort = z.union(
+  [
+    port,
+    z
+      .string()
+      .max(15, 'a port name is at most 15 characters')
+      .regex(PORT_NAME, 'a port name is lower-case letters, digits and -'),
+  ],
+  { error: 'must be a port number (1..65535) or a port name such as http' },
+);
 
 const probeTiming = {
   initialDelaySeconds: z.int().min(0).optional(),
@@ -202,33 +262,51 @@ const probeTiming = {
 export const ProbeSpec = z
   .strictObject({
     /** `port` defaults to `http`, the serving port. */
-    httpGet: z.strictObject({ path: z.string().startsWith('/', 'must start with /'), port: containerPort.default('http') }).optional(),
+    httpGet: z
+      .strictObject({
+        path: z.string().startsWith('/', 'must start with /'),
+        port: containerPort.default('http'),
+      })
+      .optional(),
     tcpSocket: z.strictObject({ port: containerPort.default('http') }).optional(),
     ...probeTiming,
   })
-  .refine((p) => (p.httpGet === undefined) !== (p.tcpSocket === undefined), { message: 'a probe needs exactly one of httpGet or tcpSocket' });
+  .refine((p) => (p.httpGet === undefined) !== (p.tcpSocket === undefined), {
+    message: 'a probe needs exactly one of httpGet or tcpSocket',
+  });
 export type ProbeSpec = z.output<typeof ProbeSpec>;
 
 export const Probes = z
-  .strictObject({ readiness: ProbeSpec.optional(), liveness: ProbeSpec.optional(), startup: ProbeSpec.optional() })
+  .strictObject({
+    readiness: ProbeSpec.optional(),
+    liveness: ProbeSpec.optional(),
+    startup: ProbeSpec.optional(),
+  })
   .superRefine((probes, ctx) => {
     for (const kind of ['liveness', 'startup'] as const) {
       const threshold = probes[kind]?.successThreshold;
       if (threshold !== undefined && threshold !== 1) {
-        ctx.addIssue({ code: 'custom', path: [kind, 'successThreshold'], message: `a ${kind} probe's successThreshold must be 1` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [kind, 'successThreshold'],
+          message: `a ${kind} probe's successThreshold must be 1`,
+        });
       }
     }
   });
 export type Probes = z.output<typeof Probes>;
 
 /** An absolute number of pods or a percentage (`25%`), as in a Deployment's rollingUpdate. */
-export const intOrPercent = z.union([
-  z.int().min(0, 'must not be negative'),
-  z.string().refine((text) => {
-    const match = PERCENT.exec(text);
-    return match !== null && Number(match[1]) <= 100;
-  }, 'must be a percentage from 0% to 100%'),
-], { error: 'must be a number of pods or a percentage such as 25%' });
+export const intOrPercent = z.union(
+  [
+    z.int().min(0, 'must not be negative'),
+    z.string().refine((text) => {
+      const match = PERCENT.exec(text);
+      return match !== null && Number(match[1]) <= 100;
+    }, 'must be a percentage from 0% to 100%'),
+  ],
+  { error: 'must be a number of pods or a percentage such as 25%' },
+);
 
 function isZero(value: number | string): boolean {
   return value === 0 || (typeof value === 'string' && Number(value.slice(0, -1)) === 0);
@@ -243,9 +321,15 @@ export const RollingUpdate = z
 export type RollingUpdate = z.output<typeof RollingUpdate>;
 
 /** Labels Slipway sets itself on every pod; a spec may not set them. */
-export const RESERVED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'slipway.dev/track'] as const;
+export const RESERVED_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/managed-by',
+  'slipway.dev/track',
+] as const;
 
-const QUALIFIED_NAME_MESSAGE = 'must be a qualified name such as example.com/key or key (name part ≤ 63 characters, alphanumeric at both ends)';
+const QUALIFIED_NAME_MESSAGE =
+  'must be a qualified name such as example.com/key or key (name part ≤ 63 characters, alphanumeric at both ends)';
 const stringMap = recordOf(qualifiedName, z.string(), QUALIFIED_NAME_MESSAGE);
 
 const podLabels = recordOf(qualifiedName, labelValue, QUALIFIED_NAME_MESSAGE).superRefine((labels, ctx) => {
@@ -255,7 +339,12 @@ const podLabels = recordOf(qualifiedName, labelValue, QUALIFIED_NAME_MESSAGE).su
 });
 
 export const EnvVar = z.strictObject({
-  name: z.string().regex(ENV_NAME, 'must be an environment variable name (letters, digits, _, . and -, not starting with a digit)'),
+  name: z
+    .string()
+    .regex(
+      ENV_NAME,
+      'must be an environment variable name (letters, digits, _, . and -, not starting with a digit)',
+    ),
   value: z.string(),
 });
 export type EnvVar = z.output<typeof EnvVar>;
@@ -273,7 +362,8 @@ export const ServingSpec = z.strictObject({
     .superRefine((env, ctx) => {
       const seen = new Set<string>();
       env.forEach((variable, index) => {
-        if (seen.has(variable.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `${variable.name} is set twice` });
+        if (seen.has(variable.name))
+          ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `${variable.name} is set twice` });
         seen.add(variable.name);
       });
     })
@@ -404,19 +494,31 @@ function isTimeZone(zone: string): boolean {
  * `from` = `to` is a whole day from `from`. `to` may be `24:00`. See workflows/calendar.ts.
  */
 export const PromotionWindow = z.strictObject({
-  days: z.array(z.enum(WEEKDAYS, 'must be one of Mon, Tue, Wed, Thu, Fri, Sat, Sun')).min(1, 'name at least one day').default([...WEEKDAYS]),
+  days: z
+    .array(z.enum(WEEKDAYS, 'must be one of Mon, Tue, Wed, Thu, Fri, Sat, Sun'))
+    .min(1, 'name at least one day')
+    .default([...WEEKDAYS]),
   from: z.string().regex(HHMM, 'must be a time HH:MM such as 09:00'),
   to: z.string().regex(HHMM_OR_24, 'must be a time HH:MM such as 16:00 (or 24:00)'),
-  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC')
+    .default('UTC'),
 });
 export type PromotionWindow = z.output<typeof PromotionWindow>;
 
-const isoInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, such as 2026-12-20T00:00:00Z' });
+const isoInstant = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time with a zone, such as 2026-12-20T00:00:00Z',
+});
 
 /** No promotion from `from` (inclusive) to `to` (exclusive). */
 export const Freeze = z
   .strictObject({ from: isoInstant, to: isoInstant, reason: z.string().optional() })
-  .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: 'a freeze must end after it starts', path: ['to'] });
+  .refine((f) => Date.parse(f.from) < Date.parse(f.to), {
+    message: 'a freeze must end after it starts',
+    path: ['to'],
+  });
 export type Freeze = z.output<typeof Freeze>;
 
 export const PromoteApproval = z.strictObject({
@@ -447,7 +549,11 @@ export const PassRange = z
     if (pass.min === undefined && pass.max === undefined) {
       ctx.addIssue({ code: 'custom', message: 'pass needs min, max or both' });
     } else if (pass.min !== undefined && pass.max !== undefined && pass.min > pass.max) {
-      ctx.addIssue({ code: 'custom', path: ['max'], message: `max (${pass.max}) is below min (${pass.min})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max'],
+        message: `max (${pass.max}) is below min (${pass.min})`,
+      });
     }
   });
 export type PassRange = z.output<typeof PassRange>;
@@ -479,14 +585,23 @@ export const PrometheusProvider = z.strictObject({
 });
 
 export const SecretKeyRef = z.strictObject({
-  secretRef: z.strictObject({ name: dnsSubdomain, key: z.string().max(253).regex(SECRET_KEY, 'must be a Secret key (letters, digits, -, _ and .)') }),
+  secretRef: z.strictObject({
+    name: dnsSubdomain,
+    key: z.string().max(253).regex(SECRET_KEY, 'must be a Secret key (letters, digits, -, _ and .)'),
+  }),
 });
-export const EnvRef = z.strictObject({ env: z.string().regex(ENV_NAME, 'must be an environment variable name of the worker') });
+export const EnvRef = z.strictObject({
+  env: z.string().regex(ENV_NAME, 'must be an environment variable name of the worker'),
+});
 
 /** A header value: literal, from a Secret in the release's namespace, or from the worker's environment. */
 export const HeaderValue = keyedUnion(
   { secretRef: SecretKeyRef, env: EnvRef },
-  { what: 'a header value', keys: 'a string, { secretRef: { name, key } } or { env: NAME }', scalar: z.string() },
+  {
+    what: 'a header value',
+    keys: 'a string, { secretRef: { name, key } } or { env: NAME }',
+    scalar: z.string(),
+  },
 );
 export type HeaderValue = z.output<typeof HeaderValue>;
 
@@ -499,10 +614,15 @@ export const HttpProvider = z
     /** Request body (POST only). */
     body: z.string().optional(),
     /** Where the number is in the JSON answer: `$`, `$.accuracy`, `$.scores[0].value`, `$['f1-score']`. */
-    value: z.string().regex(JSON_PATH, "must be a JSON path such as $.accuracy, $.scores[0] or $['f1-score']"),
+    value: z
+      .string()
+      .regex(JSON_PATH, "must be a JSON path such as $.accuracy, $.scores[0] or $['f1-score']"),
     timeout: positive.default('10s'),
   })
-  .refine((h) => h.body === undefined || h.method === 'POST', { message: 'a body needs method POST', path: ['body'] });
+  .refine((h) => h.body === undefined || h.method === 'POST', {
+    message: 'a body needs method POST',
+    path: ['body'],
+  });
 
 /** A Kubernetes Job; its value is the number its container writes as termination message. */
 export const JobProvider = z.strictObject({
@@ -524,7 +644,11 @@ export const JudgeProvider = z.strictObject({
   candidate: z.string().min(1, 'a candidate query is required'),
   baseline: z.string().min(1, 'a baseline query is required'),
   worseIf: z.enum(['higher', 'lower']),
-  confidence: z.number().min(0.5, 'confidence is 0.5..0.9999').max(0.9999, 'confidence is 0.5..0.9999').default(0.95),
+  confidence: z
+    .number()
+    .min(0.5, 'confidence is 0.5..0.9999')
+    .max(0.9999, 'confidence is 0.5..0.9999')
+    .default(0.95),
   tolerance: z.number().min(0, 'tolerance must not be negative').default(0),
   minSamples: z.int().min(3, 'minSamples must be at least 3').default(10),
   range: QueryRange.default({ duration: '5m', step: '15s' }),
@@ -542,7 +666,11 @@ const gateCommon = {
   onNoData: z.enum(['inconclusive', 'fail', 'pass']).default('inconclusive'),
 };
 
-export const PrometheusGate = z.strictObject({ ...gateCommon, prometheus: PrometheusProvider, pass: PassRange });
+export const PrometheusGate = z.strictObject({
+  ...gateCommon,
+  prometheus: PrometheusProvider,
+  pass: PassRange,
+});
 export type PrometheusGate = z.output<typeof PrometheusGate>;
 export const HttpGate = z.strictObject({ ...gateCommon, http: HttpProvider, pass: PassRange });
 export type HttpGate = z.output<typeof HttpGate>;
@@ -552,7 +680,9 @@ export type JobGate = z.output<typeof JobGate>;
 export const JudgeGate = z.strictObject({
   ...gateCommon,
   judge: JudgeProvider,
-  pass: z.never('a judge decides by its test: it takes no pass range (see judge.confidence and judge.tolerance)').optional(),
+  pass: z
+    .never('a judge decides by its test: it takes no pass range (see judge.confidence and judge.tolerance)')
+    .optional(),
 });
 export type JudgeGate = z.output<typeof JudgeGate>;
 
@@ -571,8 +701,7 @@ const GATED_STAGES = ['build', 'shadow', 'canary'] as const;
 
 export const ReleaseSpec = z
   .strictObject({
-    /** The Deployments are `<model>` and `<model>-canary`, hence ≤ 56 characters. */
-    model: dnsLabel.max(56, 'must be at most 56 characters (the candidate Deployment is <model>-canary)'),
+    model: modelName,
     namespace: dnsLabel,
     version: labelValue,
     serving: ServingSpec,
@@ -586,7 +715,12 @@ export const ReleaseSpec = z
   .superRefine((spec, ctx) => {
     const defined = new Map<string, GateSpec>();
     spec.gates.forEach((gate, index) => {
-      if (defined.has(gate.name)) ctx.addIssue({ code: 'custom', path: ['gates', index, 'name'], message: `gate ${gate.name} is defined twice` });
+      if (defined.has(gate.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gates', index, 'name'],
+          message: `gate ${gate.name} is defined twice`,
+        });
       else defined.set(gate.name, gate);
     });
     for (const stage of GATED_STAGES) {
@@ -595,20 +729,32 @@ export const ReleaseSpec = z
         const path = [stage, 'gates', index];
         const gate = defined.get(name);
         if (!gate) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is not defined in gates` });
-        else if (listed.has(name)) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
+        else if (listed.has(name))
+          ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
         else if (stage === 'build' && 'judge' in gate) {
-          ctx.addIssue({ code: 'custom', path, message: `gate ${name} is a judge of live traffic: it cannot run in build (no candidate serves yet)` });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `gate ${name} is a judge of live traffic: it cannot run in build (no candidate serves yet)`,
+          });
         }
         listed.add(name);
       });
     }
     if (spec.shadow && spec.traffic.router === 'replica-ratio') {
-      ctx.addIssue({ code: 'custom', path: ['shadow'], message: 'shadow needs mirrored traffic: use traffic.router gateway-api' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shadow'],
+        message: 'shadow needs mirrored traffic: use traffic.router gateway-api',
+      });
     }
   })
   .transform((spec) => ({
     ...spec,
-    traffic: spec.traffic.router === 'gateway-api' ? { ...spec.traffic, route: spec.traffic.route ?? spec.model } : spec.traffic,
+    traffic:
+      spec.traffic.router === 'gateway-api'
+        ? { ...spec.traffic, route: spec.traffic.route ?? spec.model }
+        : spec.traffic,
   }));
 
 export type ReleaseSpecInput = z.input<typeof ReleaseSpec>;

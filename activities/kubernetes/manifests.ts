@@ -1,5 +1,5 @@
 // Rendering the Kubernetes objects of a release (DESIGN §6). Pure functions: same spec, same objects.
-import type { V1Deployment, V1Probe, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Probe, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
 import type { ReleaseSpec } from '../../workflows/spec.ts';
 import {
   ANNOTATION_RELEASE,
@@ -91,7 +91,7 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
               image: serving.image,
               ports: [{ name: 'http', containerPort: serving.port }],
               env,
-              ...(serving.resources ? { resources: serving.resources } : {}),
+              ...optional('resources', renderResources(serving.resources)),
               ...optional('readinessProbe', renderProbe(serving.probes?.readiness)),
               ...optional('livenessProbe', renderProbe(serving.probes?.liveness)),
               ...optional('startupProbe', renderProbe(serving.probes?.startup)),
@@ -101,6 +101,20 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
       },
     },
   };
+}
+
+/**
+ * Extended resources (`nvidia.com/gpu`) and hugepages cannot be overcommitted: Kubernetes requires a
+ * limit equal to the request. A spec that requests them without a limit gets that limit.
+ */
+export function renderResources(resources: ReleaseSpec['serving']['resources']): V1ResourceRequirements | undefined {
+  if (!resources) return undefined;
+  const requests = resources.requests ? { ...resources.requests } : undefined;
+  const limits: Record<string, string> = { ...(resources.limits ?? {}) };
+  for (const [name, value] of Object.entries(requests ?? {})) {
+    if ((name.includes('/') || name.startsWith('hugepages-')) && limits[name] === undefined) limits[name] = value;
+  }
+  return { ...(requests ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

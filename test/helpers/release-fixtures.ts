@@ -4,8 +4,8 @@ import type { ReleaseSpecInput } from '../../workflows/spec.ts';
 
 /** The candidate's 5xx ratio over 5 s; `or vector(0)` makes "no errors" a 0, not "no data". */
 export const ERROR_RATE_QUERY =
-  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",mirrored="false",code=~"5.."}[5s])) or vector(0))' +
-  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",mirrored="false"}[5s]))';
+  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[5s])) or vector(0))' +
+  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[5s]))';
 
 export interface FixtureOptions {
   namespace: string;

@@ -1,85 +1,177 @@
-// Gate decisions across successive measurements (pure; runs inside the workflow sandbox).
-// Semantics (Argo Rollouts-like):
-// - a measurement's verdict: value inside the pass range → pass; outside → fail; no value → onNoData;
-// - failureLimit: the gate fails when failures exceed it (0 = the first failure fails);
-// - consecutiveSuccesses: the gate has passed after that many passes in a row;
-// - an inconclusive measurement makes the gate inconclusive: the release pauses for a human.
-// History is bounded: the last KEEP measurements plus every decisive one.
+// Gate decisions across successive measurements. Pure and deterministic: this module runs inside
+// Temporal's workflow sandbox (no Node built-ins, no I/O, no clock). An activity measures; this
+// module decides.
+//
+// One measurement (verdictForValue):
+// - no data — a value that is undefined, null or NaN — takes the gate's onNoData verdict
+//   ('inconclusive' by default in the spec; 'fail' or 'pass' when configured);
+// - otherwise the value passes when min ≤ value ≤ max (both bounds inclusive, either optional; no
+//   bound at all = any value passes) and fails outside. ±Infinity are values like any other.
+// A judge gate gets its verdict from its statistical test instead (activities/gates/judge.ts).
+//
+// A gate across measurements (recordMeasurement), Argo Rollouts-like. Counts are cumulative over
+// the life of the state (a fresh emptyGateState starts over, e.g. after a human resumes):
+// - failed: failures > failureLimit (failureLimit 0 = the first failed measurement fails the gate;
+//   2 = the third does). Failed is final: later measurements are counted but change nothing.
+// - inconclusive: inconclusives > inconclusiveLimit (default 0: the first inconclusive measurement
+//   makes the gate inconclusive — the workflow pauses the release for a human). It stays
+//   inconclusive until the state is reset, except that a failure beyond failureLimit still turns
+//   it into failed (failed outranks inconclusive).
+// - passed: the current run of passing measurements has reached consecutiveSuccesses (a value
+//   below 1 counts as 1). Any failed or inconclusive measurement resets the run to 0; a tolerated
+//   one after the gate has passed puts it back to pending (the run broke), a later run of
+//   consecutiveSuccesses passes makes it passed again. A passed gate can still fail.
+// - pending: none of the above yet.
+// History is bounded: `recent` keeps the last RECENT_MEASUREMENTS_KEPT measurements, `decisive`
+// every measurement that changed the status to failed or inconclusive (at most two per state,
+// since both are final but for the inconclusive → failed step), `measurements` counts them all.
+//
+// Several gates evaluated together (combineGateStatuses): any failed → failed; else any
+// inconclusive → inconclusive; else all passed → passed (also for no gates at all); else pending.
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 export type GateStatus = 'pending' | 'passed' | 'failed' | 'inconclusive';
+export type OnNoData = 'inconclusive' | 'fail' | 'pass';
+
+/** Inclusive bounds of a passing value; either may be left out. */
+export interface PassRange {
+  min?: number | undefined;
+  max?: number | undefined;
+}
 
 export interface Measurement {
   gate: string;
+  /** When it was measured (ISO 8601). */
   at: string;
+  /** The measured value; absent = no data. */
   value?: number;
   verdict: Verdict;
+  /** Why: a sentence naming the numbers. */
   reason: string;
   query?: string;
-  threshold?: { min?: number | undefined; max?: number | undefined };
+  threshold?: PassRange;
+  /** Provider-specific details (e.g. a judge's medians and p-value). */
   details?: Record<string, unknown>;
 }
 
 export interface GateState {
   gate: string;
   status: GateStatus;
+  /** How many measurements were recorded (all of them, not only those kept). */
   measurements: number;
+  /** Failed measurements so far. */
   failures: number;
+  /** Passing measurements in a row, up to the latest. */
   consecutiveSuccesses: number;
+  /** Inconclusive measurements so far. */
   inconclusives: number;
+  /** The latest measurement. */
   last?: Measurement;
-  /** Measurements that decided something (failed, made it inconclusive). */
+  /** The latest measurements, oldest first, at most RECENT_MEASUREMENTS_KEPT. */
+  recent: Measurement[];
+  /** The measurements that made the gate failed or inconclusive, oldest first. */
   decisive: Measurement[];
 }
 
 export interface GateRules {
+  /** Failed measurements tolerated; the gate fails on failure number failureLimit + 1. */
   failureLimit: number;
+  /** Passing measurements in a row for the gate to have passed. */
   consecutiveSuccesses: number;
+  /** Inconclusive measurements tolerated (default 0: the first one makes the gate inconclusive). */
+  inconclusiveLimit?: number | undefined;
 }
+
+/** How many of the latest measurements a gate state keeps (the decisive ones are kept besides). */
+export const RECENT_MEASUREMENTS_KEPT = 20;
 
 export function emptyGateState(gate: string): GateState {
-  return { gate, status: 'pending', measurements: 0, failures: 0, consecutiveSuccesses: 0, inconclusives: 0, decisive: [] };
+  return {
+    gate,
+    status: 'pending',
+    measurements: 0,
+    failures: 0,
+    consecutiveSuccesses: 0,
+    inconclusives: 0,
+    recent: [],
+    decisive: [],
+  };
 }
 
-function describeRange(pass: { min?: number | undefined; max?: number | undefined }): string {
-  if (pass.min !== undefined && pass.max !== undefined) return `in [${pass.min}, ${pass.max}]`;
-  if (pass.min !== undefined) return `>= ${pass.min}`;
-  if (pass.max !== undefined) return `<= ${pass.max}`;
+function describeRange(pass: PassRange): string {
+  if (pass.min !== undefined && pass.max !== undefined) return `[${pass.min}, ${pass.max}]`;
+  if (pass.min !== undefined) return `≥ ${pass.min}`;
+  if (pass.max !== undefined) return `≤ ${pass.max}`;
   return 'any value';
 }
 
+/** The verdict on one measured value against the pass range; undefined, null or NaN = no data. */
 export function verdictForValue(
   value: number | null | undefined,
-  pass: { min?: number | undefined; max?: number | undefined },
-  onNoData: 'inconclusive' | 'fail' | 'pass',
+  pass: PassRange,
+  onNoData: OnNoData,
 ): { verdict: Verdict; reason: string } {
   if (value === null || value === undefined || Number.isNaN(value)) {
-    return { verdict: onNoData, reason: `no data (onNoData: ${onNoData})` };
+    const what = value === undefined || value === null ? 'no value' : 'NaN';
+    return { verdict: onNoData, reason: `no data (${what}); onNoData is ${onNoData}` };
   }
-  const ok = (pass.min === undefined || value >= pass.min) && (pass.max === undefined || value <= pass.max);
-  return { verdict: ok ? 'pass' : 'fail', reason: `${value} ${ok ? 'is' : 'is not'} ${describeRange(pass)}` };
+  if (pass.min !== undefined && value < pass.min) {
+    return {
+      verdict: 'fail',
+      reason: `${value} is below the minimum ${pass.min} (pass: ${describeRange(pass)})`,
+    };
+  }
+  if (pass.max !== undefined && value > pass.max) {
+    return {
+      verdict: 'fail',
+      reason: `${value} is above the maximum ${pass.max} (pass: ${describeRange(pass)})`,
+    };
+  }
+  if (pass.min === undefined && pass.max === undefined)
+    return { verdict: 'pass', reason: `${value} (no pass range: any value passes)` };
+  return { verdict: 'pass', reason: `${value} is within the pass range ${describeRange(pass)}` };
 }
 
-const DECISIVE_KEPT = 20;
-
+/** The gate's state after one more measurement. Does not modify `state`. */
 export function recordMeasurement(state: GateState, m: Measurement, rules: GateRules): GateState {
-  const next: GateState = { ...state, measurements: state.measurements + 1, last: m, decisive: [...state.decisive] };
-  if (m.verdict === 'pass') {
-    next.consecutiveSuccesses += 1;
-    if (next.status === 'pending' && next.consecutiveSuccesses >= rules.consecutiveSuccesses) next.status = 'passed';
-  } else if (m.verdict === 'fail') {
-    next.failures += 1;
-    next.consecutiveSuccesses = 0;
-    if (next.failures > rules.failureLimit) {
-      next.status = 'failed';
-      next.decisive.push(m);
-    }
-  } else {
-    next.inconclusives += 1;
-    next.consecutiveSuccesses = 0;
-    next.status = 'inconclusive';
-    next.decisive.push(m);
+  const failures = state.failures + (m.verdict === 'fail' ? 1 : 0);
+  const inconclusives = state.inconclusives + (m.verdict === 'inconclusive' ? 1 : 0);
+  const consecutiveSuccesses = m.verdict === 'pass' ? state.consecutiveSuccesses + 1 : 0;
+
+  let status: GateStatus;
+  if (state.status === 'failed' || failures > rules.failureLimit) status = 'failed';
+  else if (state.status === 'inconclusive' || inconclusives > (rules.inconclusiveLimit ?? 0))
+    status = 'inconclusive';
+  else if (consecutiveSuccesses >= Math.max(1, rules.consecutiveSuccesses)) status = 'passed';
+  else status = 'pending';
+
+  const decided = status !== state.status && (status === 'failed' || status === 'inconclusive');
+  const recent = [...state.recent, m];
+  if (recent.length > RECENT_MEASUREMENTS_KEPT) recent.splice(0, recent.length - RECENT_MEASUREMENTS_KEPT);
+  return {
+    gate: state.gate,
+    status,
+    measurements: state.measurements + 1,
+    failures,
+    consecutiveSuccesses,
+    inconclusives,
+    last: m,
+    recent,
+    decisive: decided ? [...state.decisive, m] : state.decisive,
+  };
+}
+
+/** The status of gates evaluated together; see the top of this file. */
+export function combineGateStatuses(statuses: Iterable<GateStatus>): GateStatus {
+  let failed = false;
+  let inconclusive = false;
+  let allPassed = true;
+  for (const status of statuses) {
+    if (status === 'failed') failed = true;
+    else if (status === 'inconclusive') inconclusive = true;
+    if (status !== 'passed') allPassed = false;
   }
-  if (next.decisive.length > DECISIVE_KEPT) next.decisive.splice(0, next.decisive.length - DECISIVE_KEPT);
-  return next;
+  if (failed) return 'failed';
+  if (inconclusive) return 'inconclusive';
+  return allPassed ? 'passed' : 'pending';
 }

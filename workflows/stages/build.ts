@@ -29,5 +29,5 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
     run.note(`build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`);
   }
   const gates = spec.build?.gates ?? [];
-  if (gates.length > 0) await untilGatesPass(run, gates);
+  if (gates.length > 0) await untilGatesPass(run, gates, false);
 }

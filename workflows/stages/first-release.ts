@@ -18,6 +18,6 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   run.note(`stable deployed: ${message}`);
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });
   run.status.weights = { stable: 100, canary: 0 };
-  await untilGatesPass(run, spec.canary?.gates ?? []);
+  await untilGatesPass(run, spec.canary?.gates ?? [], true);
   run.saga.forget('stable');
 }

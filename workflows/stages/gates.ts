@@ -48,11 +48,14 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
 /**
  * Measures `name` every interval. Throws GateFailed when the gate fails. An inconclusive gate pauses
  * the release until a human resumes it. With `untilPassed`, returns once the gate has passed.
+ * With `afterOneInterval` the first measurement comes one interval after the loop starts (as in
+ * Flagger), so a query windowed by the interval sees only traffic of the current step.
  */
-async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean): Promise<void> {
+async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, afterOneInterval: boolean): Promise<void> {
   const gate = gateSpec(run, name);
   const intervalMs = durationMs(gate.interval);
   run.status.gates[name] = emptyGateState(name);
+  if (afterOneInterval) await sleep(intervalMs);
   for (;;) {
     const measurement = await measureOnce(run, gate);
     const state = recordMeasurement(run.status.gates[name] ?? emptyGateState(name), measurement, {
@@ -89,7 +92,7 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean): Pr
 export async function whileGatesHold(run: ReleaseRun, gateNames: readonly string[], wait: () => Promise<void>): Promise<void> {
   if (gateNames.length === 0) return wait();
   const scope = new CancellationScope();
-  const loops = scope.run(() => Promise.all(gateNames.map((name) => gateLoop(run, name, false))));
+  const loops = scope.run(() => Promise.all(gateNames.map((name) => gateLoop(run, name, false, true))));
   const loopsEnded = loops.then(
     () => undefined,
     (error: unknown) => error,
@@ -109,8 +112,11 @@ export async function whileGatesHold(run: ReleaseRun, gateNames: readonly string
   if (error !== undefined && !isCancellation(error)) throw error as Error;
 }
 
-/** Evaluates the named gates until each has passed (build gates, first-release gates). */
-export async function untilGatesPass(run: ReleaseRun, gateNames: readonly string[]): Promise<void> {
-  await Promise.all(gateNames.map((name) => gateLoop(run, name, true)));
+/**
+ * Evaluates the named gates until each has passed: build gates (measured at once) and a first
+ * release's gates (measured from one interval after the new version serves).
+ */
+export async function untilGatesPass(run: ReleaseRun, gateNames: readonly string[], afterOneInterval: boolean): Promise<void> {
+  await Promise.all(gateNames.map((name) => gateLoop(run, name, true, afterOneInterval)));
   log.info('gates passed', { gates: [...gateNames] });
 }

@@ -54,8 +54,8 @@ const workerRun = worker.run();
 const client = new Client({ connection: await Connection.connect({ address }) });
 
 const ERROR_RATE =
-  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",mirrored="false",code=~"5.."}[5s])) or vector(0))' +
-  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",mirrored="false"}[5s]))';
+  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[3s])) or vector(0))' +
+  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[3s]))';
 
 function spec(version: string, annotations: Record<string, string> = {}): ReleaseSpecInput {
   return {
@@ -65,7 +65,9 @@ function spec(version: string, annotations: Record<string, string> = {}): Releas
     serving: {
       image: `registry.example.com/fraud-detector:${version}`,
       modelUri: `s3://models/fraud-detector/${version}`,
-      replicas: 4,
+      // 3 + 3 candidate + 1 surge pod = 7 of the local cluster's 8 GPUs (4 would not fit: a real
+      // scheduler leaves the promotion's surge pod Pending and the progress deadline rolls back).
+      replicas: 3,
       resources: { requests: { cpu: '2', memory: '8Gi', 'nvidia.com/gpu': '1' } },
       annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '1s', 'sim.slipway.dev/latency-ms': '40', ...annotations },
       progressDeadlineSeconds: 60,
@@ -76,7 +78,7 @@ function spec(version: string, annotations: Record<string, string> = {}): Releas
       steps: [{ weight: 10, hold: '5s' }, { weight: 25, hold: '5s' }, { approval: { timeout: '10m' } }, { weight: 50, hold: '5s' }],
       gates: ['error-rate'],
     },
-    gates: [{ name: 'error-rate', prometheus: { query: ERROR_RATE }, pass: { max: 0.02 }, interval: '2s', onNoData: 'pass' }],
+    gates: [{ name: 'error-rate', prometheus: { query: ERROR_RATE }, pass: { max: 0.02 }, interval: '3s', onNoData: 'pass' }],
   };
 }
 
