@@ -53,6 +53,13 @@ const worker = await Worker.create({
 const workerRun = worker.run();
 const client = new Client({ connection: await Connection.connect({ address }) });
 
+// A demo interrupted earlier may have left its release running with no worker: end it (the demo owns
+// the slipway-demo namespace, and one release per model is active at a time).
+await client.workflow
+  .getHandle(releaseWorkflowId(namespace, 'fraud-detector'))
+  .terminate('a new demo run starts')
+  .catch(() => undefined);
+
 const ERROR_RATE =
   '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[3s])) or vector(0))' +
   ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[3s]))';
