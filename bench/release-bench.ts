@@ -3,7 +3,7 @@
 //  - orchestration overhead per canary step = step duration − configured hold, from the workflow's
 //    own timeline, over several releases of a 4-step canary;
 //  - reaction time = from the failing gate measurement to the HTTPRoute observed (watch) back at
-//    100% stable, over several releases of a bad candidate (gate interval 1 s).
+//    100% stable, over several releases of a bad candidate (gate interval 2 s).
 // Prints a JSON document and a table. `npm run bench -- --runs 5`
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
@@ -103,14 +103,14 @@ const figures = {
   runs,
   stepsPerRelease: STEPS.length,
   holdMs: HOLD_MS,
-  gateIntervalMs: 1000,
+  gateIntervalMs: 2000,
   overheadPerStepMs: summary(overheads),
   reactionMs: summary(reactions),
-  targets: { overheadPerStepMs: 100, reactionMs: 1000 + 1000 },
+  targets: { overheadPerStepMs: 100, reactionMs: 2000 + 1000 },
 };
 console.log(JSON.stringify(figures, null, 2));
 console.log('\n| figure | n | median | p90 | worst | target |\n|---|---|---|---|---|---|');
-for (const [name, key, target] of [['overhead per step (ms)', 'overheadPerStepMs', '< 100'], ['reaction to 100% stable (ms)', 'reactionMs', '<= interval + 1000 = 2000']] as const) {
+for (const [name, key, target] of [['overhead per step (ms)', 'overheadPerStepMs', '< 100'], ['reaction to 100% stable (ms)', 'reactionMs', '<= interval + 1000 = 3000']] as const) {
   const f = figures[key];
   console.log(`| ${name} | ${f.n} | ${f.median} | ${f.p90} | ${f.worst} | ${target} |`);
 }

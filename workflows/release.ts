@@ -143,10 +143,24 @@ function describeFailure(run: ReleaseRun, error: unknown): { reason: string; fai
   return { reason: error instanceof Error ? error.message : String(error) };
 }
 
+/** Spec features the schema accepts but this workflow does not carry out yet: refused, never faked. */
+function unsupportedFeatures(spec: ReleaseSpec): string[] {
+  const problems: string[] = [];
+  if (spec.promote?.mode === 'handoff') problems.push('promote.mode handoff (use rolling)');
+  spec.gates.forEach((gate, index) => {
+    if (!('prometheus' in gate)) problems.push(`gates[${index}] (${gate.name}): only prometheus gates are measured so far`);
+  });
+  return problems;
+}
+
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const parsed = ReleaseSpec.safeParse(input?.spec);
   if (!parsed.success) throw invalidSpec(parsed.error);
   const spec = parsed.data;
+  const unsupported = unsupportedFeatures(spec);
+  if (unsupported.length > 0) {
+    throw ApplicationFailure.nonRetryable(`not supported yet: ${unsupported.join('; ')}`, FailureType.InvalidReleaseSpec, unsupported);
+  }
   const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', input.separationOfDuties ?? false);
   upsertSearchAttributes([
     { key: searchAttributes.model, value: spec.model },

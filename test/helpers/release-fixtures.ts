@@ -4,8 +4,8 @@ import type { ReleaseSpecInput } from '../../workflows/spec.ts';
 
 /** The candidate's 5xx ratio over 5 s; `or vector(0)` makes "no errors" a 0, not "no data". */
 export const ERROR_RATE_QUERY =
-  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[5s])) or vector(0))' +
-  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[5s]))';
+  '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[2s])) or vector(0))' +
+  ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[2s]))';
 
 export interface FixtureOptions {
   namespace: string;
@@ -46,7 +46,7 @@ export function releaseSpec(o: FixtureOptions): ReleaseSpecInput {
         name: 'error-rate',
         prometheus: { query: ERROR_RATE_QUERY },
         pass: { max: 0.05 },
-        interval: '1s',
+        interval: '2s',
         // Right after weights change the candidate may not have served a request yet.
         onNoData: 'pass',
       },

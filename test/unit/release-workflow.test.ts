@@ -190,7 +190,8 @@ describe('release workflow (time-skipping, stub activities)', () => {
     it(`aborts in ${stage} and rolls back`, async () => {
       const spec = { promote: { approval: { required: true } } };
       const { outcome, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
-        if (stage !== 'shadow') await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'canary approval');
+        if (stage === 'shadow') await waitForStatus(handle, (s) => s.stage === 'shadow' && s.mirrorPercent !== null, 'mirroring');
+        else await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'canary approval');
         if (stage === 'promote') {
           await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
           await waitForStatus(handle, (s) => s.stage === 'promote' && s.phase === 'AwaitingApproval', 'promotion approval');
