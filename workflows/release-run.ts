@@ -147,26 +147,32 @@ export class ReleaseRun {
     return this.status.waitingFor?.kind === 'approval';
   }
 
-  /** Throws (rejecting the update) when `actor` may not decide now. */
-  validateDecision(actor: Actor): void {
+  /** Why `actor` may not decide now, or undefined when they may. */
+  private decisionProblem(actor: Actor): string | undefined {
     if (!this.isAwaitingApproval()) {
-      throw new Error(`release ${this.status.releaseId} is not waiting for an approval (stage ${this.status.stage}, phase ${this.status.phase})`);
+      return `release ${this.status.releaseId} is not waiting for an approval (stage ${this.status.stage}, phase ${this.status.phase})`;
     }
-    if (this.decision) throw new Error('this approval has already been decided');
+    if (this.decision) return 'this approval has already been decided';
     if (this.separationOfDuties && actor.actor === this.status.submittedBy) {
-      throw new Error(`separation of duties: ${actor.actor} submitted this release and may not approve or reject it`);
+      return `separation of duties: ${actor.actor} submitted this release and may not approve or reject it`;
     }
+    return undefined;
   }
 
+  /** Throws (rejecting the update) when `actor` may not decide now. */
+  validateDecision(actor: Actor): void {
+    const problem = this.decisionProblem(actor);
+    if (problem) throw new Error(problem);
+  }
+
+  /** Records a decision; one that may not be taken (a late or unvalidated signal) is ignored. */
   decide(kind: 'approved' | 'rejected', actor: Actor): void {
-    if (!this.isAwaitingApproval() || this.decision) return; // signals are not validated: ignore late ones
-    if (this.separationOfDuties && actor.actor === this.status.submittedBy) return;
-    this.decision = { kind, actor };
+    if (this.decisionProblem(actor) === undefined) this.decision = { kind, actor };
   }
 
   /**
    * Waits for a human decision. `timeoutMs` undefined = no deadline. On timeout `onTimeout` decides.
-   * `alsoEndsWhen` lets promote-now end the wait as an approval.
+   * promote-now also ends the wait, recorded as `promoted-now`.
    */
   async awaitApproval(what: string, timeoutMs: number | undefined, onTimeout: 'approve' | 'reject'): Promise<ApprovalRecord> {
     this.decision = undefined;

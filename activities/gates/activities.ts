@@ -2,6 +2,7 @@
 // rules in workflows/gates/evaluation.ts). Provider errors are thrown so Temporal retries them a
 // bounded number of times; the workflow then records the gate as inconclusive with the error.
 import type { ReleaseSpec } from '../../workflows/spec.ts';
+import { gateByName } from '../../workflows/spec-helpers.ts';
 import { PrometheusClient } from './prometheus.ts';
 import { escapePromQLString, renderTemplate, type TemplateContext } from './template.ts';
 
@@ -27,7 +28,7 @@ export interface GateActivityDeps {
 export function createGateActivities(deps: GateActivityDeps) {
   return {
     async measureGate({ spec, gate: gateName, stableVersion }: MeasureGateInput): Promise<RawMeasurement> {
-      const gate = spec.gates.find((g) => g.name === gateName);
+      const gate = gateByName(spec, gateName);
       if (!gate) throw new Error(`gate ${gateName} is not defined in the spec`);
       const context: TemplateContext = { model: spec.model, namespace: spec.namespace, version: spec.version, stableVersion };
       const at = new Date().toISOString();

@@ -1,7 +1,7 @@
 // Does the candidate fit? Requested resources per pod against each node's free allocatable
 // (allocatable minus what running pods request) and against the namespace's ResourceQuotas.
 import type { V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
-import { parseQuantity } from './quantity.ts';
+import { quantityValue } from '../../workflows/spec.ts';
 
 export type ResourceList = Record<string, number>;
 
@@ -13,9 +13,9 @@ export interface CapacityVerdict {
   placeablePods: number;
 }
 
-export function toResourceList(map: Record<string, string | number> | undefined): ResourceList {
+export function toResourceList(map: Record<string, string> | undefined): ResourceList {
   const out: ResourceList = {};
-  for (const [k, v] of Object.entries(map ?? {})) out[k] = parseQuantity(v);
+  for (const [k, v] of Object.entries(map ?? {})) out[k] = quantityValue(v);
   return out;
 }
 

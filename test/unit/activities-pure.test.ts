@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import { checkCapacity } from '../../activities/kubernetes/capacity.ts';
 import { renderDeployment, renderHttpRoute, renderResources } from '../../activities/kubernetes/manifests.ts';
-import { parseQuantity } from '../../activities/kubernetes/quantity.ts';
 import { rolloutState, unreadyPodReasons } from '../../activities/kubernetes/rollout-status.ts';
 import { escapePromQLString, renderTemplate } from '../../activities/gates/template.ts';
 import { candidateReplicasFor } from '../../activities/traffic/replica-ratio.ts';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { quantityValue as parseQuantity, ReleaseSpec } from '../../workflows/spec.ts';
 
 const spec = ReleaseSpec.parse({
   model: 'fraud-detector',

@@ -1,10 +1,10 @@
 // canary: live traffic in steps; each weight step holds while gates are evaluated, approval steps
 // wait for a human (gates keep running meanwhile), promote-now skips the remaining steps.
-import { kube, waiting } from '../activities.ts';
+import { kube } from '../activities.ts';
 import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { CanaryStep } from '../spec.ts';
-import { rolloutTimeoutMs } from './candidate.ts';
+import { waitForTrack } from './rollout.ts';
 import { whileGatesHold } from './gates.ts';
 
 function describeStep(step: CanaryStep): string {
@@ -18,7 +18,7 @@ export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<
   const weights = { stable: 100 - canary, canary };
   await kube.setTrafficWeights({ spec, weights });
   if (spec.traffic.router === 'replica-ratio') {
-    await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'canary' });
+    await waitForTrack(run, 'canary');
   }
   run.status.weights = weights;
 }

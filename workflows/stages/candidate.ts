@@ -1,12 +1,9 @@
 // Bringing up the candidate next to stable with no live traffic: Services, route at 100/0, and the
 // `<model>-canary` Deployment, each registered for rollback as it is created.
-import { compensation, kube, waiting } from '../activities.ts';
+import { compensation, kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { CompensationRank } from '../saga.ts';
-
-export function rolloutTimeoutMs(run: ReleaseRun): number {
-  return (run.spec.serving.progressDeadlineSeconds + 120) * 1000;
-}
+import { waitForTrack } from './rollout.ts';
 
 export async function deployCandidate(run: ReleaseRun): Promise<void> {
   const { spec } = run;
@@ -18,6 +15,6 @@ export async function deployCandidate(run: ReleaseRun): Promise<void> {
   // and each canary step scales it.
   const replicas = spec.traffic.router === 'gateway-api' ? spec.serving.replicas : 0;
   await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas });
-  const message = await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'canary' });
+  const message = await waitForTrack(run, 'canary');
   run.note(`candidate deployed: ${message}`);
 }

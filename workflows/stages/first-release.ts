@@ -1,10 +1,10 @@
 // A model's first release: no stable version yet, so the candidate is deployed as stable directly,
 // its gates evaluated, and the route (if any) set to 100% stable.
-import { compensation, kube, waiting } from '../activities.ts';
+import { compensation, kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { CompensationRank } from '../saga.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
-import { rolloutTimeoutMs } from './candidate.ts';
+import { waitForTrack } from './rollout.ts';
 import { untilGatesPass } from './gates.ts';
 
 export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
@@ -14,7 +14,7 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   // Rolling back a first release restores the prior state: no Deployment.
   run.saga.register('stable', CompensationRank.stable, () => compensation.restoreStable({ spec, snapshot }));
   await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled });
-  const message = await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'stable' });
+  const message = await waitForTrack(run, 'stable');
   run.note(`stable deployed: ${message}`);
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });
   run.status.weights = { stable: 100, canary: 0 };

@@ -8,11 +8,12 @@ import { FailureType } from '../failures.ts';
 import { emptyGateState, recordMeasurement, verdictForValue, type Measurement } from '../gates/evaluation.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { GateSpec } from '../spec.ts';
+import { gateByName } from '../spec-helpers.ts';
 
 const MEASUREMENTS_KEPT = 100;
 
 function gateSpec(run: ReleaseRun, name: string): GateSpec {
-  const gate = run.spec.gates.find((g) => g.name === name);
+  const gate = gateByName(run.spec, name);
   if (!gate) throw ApplicationFailure.nonRetryable(`gate ${name} is not defined`, FailureType.InvalidReleaseSpec);
   return gate;
 }

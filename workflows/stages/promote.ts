@@ -1,7 +1,7 @@
 // promote: approval and promotion window (durable timers), then the stable Deployment rolls to the
 // candidate's template (needs only surge capacity), 100% to stable, mirror and candidate removed.
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import { compensation, kube, waiting } from '../activities.ts';
+import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
 import { workflowIsoNow, workflowNow } from '../clock.ts';
 import { durationMs } from '../duration.ts';
@@ -9,7 +9,7 @@ import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { CompensationRank } from '../saga.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
-import { rolloutTimeoutMs } from './candidate.ts';
+import { waitForTrack } from './rollout.ts';
 import { whileGatesHold } from './gates.ts';
 
 /** Waits for an allowed promotion window outside every freeze. promote-now skips windows, not freezes. */
@@ -54,10 +54,10 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   // From here on a rollback must also put the stable Deployment back as it was.
   run.saga.register('stable', CompensationRank.stable, async () => {
     await compensation.restoreStable({ spec, snapshot });
-    await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'stable' }).catch(() => undefined);
+    await waitForTrack(run, 'stable').catch(() => undefined);
   });
   await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled });
-  const message = await waiting(rolloutTimeoutMs(run)).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'stable' });
+  const message = await waitForTrack(run, 'stable');
   run.note(`stable rolled to ${spec.version}: ${message}`);
   await kube.resetTraffic({ spec });
   run.status.weights = { stable: 100, canary: 0 };

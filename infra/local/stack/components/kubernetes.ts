@@ -20,7 +20,8 @@ function processComponent(spec: {
   healthUrl: (config: StackConfig) => string;
   useClientCert: boolean;
   startTimeoutMs: number;
-  describe: (config: StackConfig) => string;
+  /** Defaults to the health URL. */
+  describe?: (config: StackConfig) => string;
   env?: Component['env'];
 }): Component {
   const healthy = (config: StackConfig) =>
@@ -38,7 +39,7 @@ function processComponent(spec: {
     async down(config) {
       await stopProcess(config.stateDir, spec.name);
     },
-    describe: spec.describe,
+    describe: spec.describe ?? spec.healthUrl,
     ...(spec.env ? { env: spec.env } : {}),
   };
 }
@@ -108,6 +109,18 @@ export const kubeApiserver = processComponent({
   env: (config) => ({ KUBECONFIG: pkiPaths(config).kubeconfig }),
 });
 
+/** Flags kube-controller-manager and kube-scheduler share: the admin kubeconfig, loopback, no leader election. */
+function controllerFlags(kubeconfig: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--leader-elect=false',
+  ];
+}
+
 export const kubeControllerManager = processComponent({
   name: 'kube-controller-manager',
   useClientCert: false,
@@ -117,12 +130,7 @@ export const kubeControllerManager = processComponent({
     return {
       command: binaries(config).kubeControllerManager,
       args: [
-        `--kubeconfig=${pki.kubeconfig}`,
-        `--authentication-kubeconfig=${pki.kubeconfig}`,
-        `--authorization-kubeconfig=${pki.kubeconfig}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${config.ports.controllerManager}`,
-        '--leader-elect=false',
+        ...controllerFlags(pki.kubeconfig, config.ports.controllerManager),
         `--root-ca-file=${pki.caCert}`,
         `--service-account-private-key-file=${pki.key}`,
         '--use-service-account-credentials=true',
@@ -132,7 +140,6 @@ export const kubeControllerManager = processComponent({
     };
   },
   healthUrl: (config) => `https://127.0.0.1:${config.ports.controllerManager}/healthz`,
-  describe: (config) => `https://127.0.0.1:${config.ports.controllerManager}/healthz`,
 });
 
 export const kubeScheduler = processComponent({
@@ -144,18 +151,12 @@ export const kubeScheduler = processComponent({
     return {
       command: binaries(config).kubeScheduler,
       args: [
-        `--kubeconfig=${pki.kubeconfig}`,
-        `--authentication-kubeconfig=${pki.kubeconfig}`,
-        `--authorization-kubeconfig=${pki.kubeconfig}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${config.ports.scheduler}`,
-        '--leader-elect=false',
+        ...controllerFlags(pki.kubeconfig, config.ports.scheduler),
         '--v=1',
       ],
     };
   },
   healthUrl: (config) => `https://127.0.0.1:${config.ports.scheduler}/healthz`,
-  describe: (config) => `https://127.0.0.1:${config.ports.scheduler}/healthz`,
 });
 
 export const kwok = processComponent({
@@ -175,7 +176,6 @@ export const kwok = processComponent({
     ],
   }),
   healthUrl: (config) => `http://127.0.0.1:${config.ports.kwok}/healthz`,
-  describe: (config) => `http://127.0.0.1:${config.ports.kwok}/healthz`,
 });
 
 function kubectl(config: StackConfig, args: string[], input?: string): string {

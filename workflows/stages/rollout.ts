@@ -1,0 +1,10 @@
+// Waiting for one of the model's Deployments to roll out, bounded by its progress deadline.
+import { waiting } from '../activities.ts';
+import type { ReleaseRun } from '../release-run.ts';
+
+/** Resolves with the rollout's message; fails with RolloutFailed (pod reasons included). */
+export function waitForTrack(run: ReleaseRun, track: 'stable' | 'canary'): Promise<string> {
+  const { spec } = run;
+  const timeoutMs = (spec.serving.progressDeadlineSeconds + 120) * 1000;
+  return waiting(timeoutMs).waitForRollout({ namespace: spec.namespace, model: spec.model, track });
+}
