@@ -17,9 +17,12 @@ interface LiveRoute extends HttpRoute {
   metadata: HttpRoute['metadata'] & { generation?: number };
 }
 
+/** A router lives for one activity call (see traffic/activities.ts). */
 export class GatewayApiRouter implements TrafficRouter {
   private readonly clients: KubernetesClients;
   private readonly spec: ReleaseSpec;
+  /** The route as the API server stored it on this router's last apply (the apply's response). */
+  private applied: LiveRoute | undefined;
 
   constructor(clients: KubernetesClients, spec: ReleaseSpec) {
     this.clients = clients;
@@ -45,7 +48,7 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   private async apply(state: TrafficState): Promise<void> {
-    await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent));
+    this.applied = (await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent)));
   }
 
   async setWeights(weights: TrafficWeights): Promise<void> {
@@ -59,7 +62,8 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   async verify(weights: TrafficWeights): Promise<boolean> {
-    const route = await this.read();
+    // Right after an apply its response is the stored object: no second read needed.
+    const route = this.applied ?? (await this.read());
     if (!route) return false;
     const state = stateOf(route, this.spec.model);
     if (state.weights.stable !== weights.stable || state.weights.canary !== weights.canary) return false;

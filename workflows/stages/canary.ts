@@ -40,7 +40,8 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
     if ('weight' in step) {
       await setCanaryWeight(run, step.weight);
       run.note(`${label}: ${step.weight}% of traffic to ${run.spec.version}`);
-      await run.event('Normal', 'CanaryStep', `${label}: ${description}`);
+      // Recorded beside the hold, not before it: an Event must not add to every step's overhead.
+      void run.event('Normal', 'CanaryStep', `${label}: ${description}`);
       const holdMs = step.hold ? durationMs(step.hold) : 0;
       await whileGatesHold(run, gates, () => run.hold(holdMs, () => run.promoteNowBy !== undefined));
     } else if ('approval' in step) {
