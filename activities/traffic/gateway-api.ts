@@ -48,7 +48,7 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   private async apply(state: TrafficState): Promise<void> {
-    this.applied = (await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent)));
+    this.applied = await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent));
   }
 
   async setWeights(weights: TrafficWeights): Promise<void> {
