@@ -146,7 +146,9 @@ function describeFailure(run: ReleaseRun, error: unknown): { reason: string; fai
 /** Spec features the schema accepts but this workflow does not carry out yet: refused, never faked. */
 function unsupportedFeatures(spec: ReleaseSpec): string[] {
   const problems: string[] = [];
-  if (spec.promote?.mode === 'handoff') problems.push('promote.mode handoff (use rolling)');
+  if (spec.promote?.mode === 'handoff' && spec.traffic.router !== 'gateway-api') {
+    problems.push('promote.mode handoff needs traffic.router gateway-api (replica ratio cannot send 100% to the candidate)');
+  }
   spec.gates.forEach((gate, index) => {
     if (!('prometheus' in gate)) problems.push(`gates[${index}] (${gate.name}): only prometheus gates are measured so far`);
   });

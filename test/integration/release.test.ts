@@ -121,6 +121,18 @@ describe('release workflow on the real stack', { concurrency: 3 }, () => {
     });
   });
 
+  it('(8) promotes in handoff mode: 100% to the candidate while stable rolls, then back', async () => {
+    await withStable('handoff');
+    const handle = await start({ model: 'handoff', version: 'v2', steps: [{ weight: 30, hold: '2s' }], promote: { mode: 'handoff', approval: { required: false } } });
+    await waitForStatus(handle, (s) => s.weights.canary === 100, 'handoff to the candidate');
+    assert.deepEqual((await clusterState(ns, ns.name, 'handoff')).weights, { stable: 0, canary: 100 });
+    const result = await handle.result();
+    assert.equal(result.outcome.result, 'Promoted', result.outcome.reason);
+    assert.deepEqual(await clusterState(ns, ns.name, 'handoff'), {
+      stableVersion: 'v2', stableImage: 'registry.example.com/triton:v2', candidateExists: false, weights: allStable, mirror: false,
+    });
+  });
+
   it('(7) rolls back on rejection at an approval step, recording the rejecter', async () => {
     await withStable('rejected');
     const handle = await start({ model: 'rejected', version: 'v2', steps: [{ weight: 10, hold: '1s' }, { approval: { timeout: '10m' } }, { weight: 50, hold: '1s' }] });

@@ -127,6 +127,39 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
+  it('handoff: 100% to the candidate while stable rolls, then back to stable', async () => {
+    const spec = { shadow: undefined, canary: { steps: [{ weight: 20, hold: '1m' }] }, promote: { mode: 'handoff' as const, approval: { required: false } } };
+    const { outcome, calls, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    assert.equal(outcome.outcome.result, 'Promoted', outcome.outcome.reason);
+    const promotion = calls.slice(calls.indexOf('setTrafficWeights:20') + 1).filter((c) => !c.startsWith('waitForRollout'));
+    assert.deepEqual(promotion, ['setTrafficWeights:100', 'deployStable', 'resetTraffic', 'removeCandidate']);
+    assert.deepEqual(cluster, { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
+  it('handoff: a failed stable roll sends traffic back to the restored stable', async () => {
+    const spec = { shadow: undefined, canary: { steps: [{ weight: 20, hold: '1m' }] }, promote: { mode: 'handoff' as const, approval: { required: false } } };
+    const { outcome, calls, cluster } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good, rolloutFails: { stable: 'stable exceeded its progress deadline' } } },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.failureType, 'RolloutFailed');
+    const rollback = calls.slice(calls.lastIndexOf('resetTraffic')).filter((c) => !c.startsWith('waitForRollout'));
+    assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
+    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
+  it('refuses handoff with the replica-ratio router before touching anything', async () => {
+    await assert.rejects(
+      withRelease({ spec: { shadow: undefined, traffic: { router: 'replica-ratio' }, promote: { mode: 'handoff' } }, stub: { stableVersion: 'v1' } }, (h) => h.result()),
+      (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
+        assert.equal(error.cause.type, 'InvalidReleaseSpec');
+        assert.match(error.cause.message, /handoff needs traffic.router gateway-api/);
+        return true;
+      },
+    );
+  });
+
   it('rolls back when rejected, recording who and why', async () => {
     const { outcome, cluster } = await withRelease({ stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
       await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');

@@ -1,5 +1,7 @@
 // promote: approval and promotion window (durable timers), then the stable Deployment rolls to the
-// candidate's template (needs only surge capacity), 100% to stable, mirror and candidate removed.
+// candidate's template, 100% to stable, mirror and candidate removed. Mode `rolling` keeps the
+// canary weights while stable rolls (needs only surge capacity); `handoff` first sends 100% to the
+// candidate (double capacity, users never see a half-rolled stable).
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
@@ -9,6 +11,7 @@ import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { CompensationRank } from '../saga.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
+import { setCanaryWeight } from './canary.ts';
 import { waitForTrack } from './rollout.ts';
 import { whileGatesHold } from './gates.ts';
 
@@ -51,6 +54,12 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   // bounded (a measurement every interval for days would approach Temporal's history limit).
   await waitForPromotionWindow(run);
 
+  if (promote?.mode === 'handoff') {
+    // handoff: the candidate (already at full size) takes all traffic while stable rolls, so users
+    // never meet a half-rolled stable; costs double capacity for the duration.
+    await setCanaryWeight(run, 100);
+    run.note(`handoff: 100% of traffic on ${spec.version} while the stable Deployment rolls`);
+  }
   // From here on a rollback must also put the stable Deployment back as it was.
   run.saga.register('stable', CompensationRank.stable, async () => {
     await compensation.restoreStable({ spec, snapshot });
