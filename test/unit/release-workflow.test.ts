@@ -115,6 +115,15 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
+  it('rolls back on a failing shadow gate: mirror off, candidate removed, no live traffic ever moved', async () => {
+    const gateValues = { 'error-rate': () => 0.3 };
+    const { outcome, calls, cluster } = await withRelease({ stub: { stableVersion: 'v1', gateValues } }, (h) => h.result());
+    assert.equal(outcome.outcome.failureType, 'GateFailed');
+    assert.ok(!calls.some((c) => c.startsWith('setTrafficWeights:') && c !== 'setTrafficWeights:0'), 'no live weight moved');
+    assert.deepEqual(calls.slice(calls.lastIndexOf('resetTraffic')), ['resetTraffic', 'removeCandidate']);
+    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+  });
+
   it('restores stable when the promotion rollout fails: traffic, stable, candidate in that order', async () => {
     const { outcome, calls, cluster } = await withRelease(
       { spec: { shadow: undefined, canary: { steps: [{ weight: 20, hold: '1m' }] } }, stub: { stableVersion: 'v1', gateValues: good, rolloutFails: { stable: 'stable exceeded its progress deadline' } } },
@@ -288,6 +297,21 @@ describe('release workflow (time-skipping, stub activities)', () => {
     const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.ok(Date.parse(outcome.outcome.at) >= freezeEnd.getTime(), `promoted at ${outcome.outcome.at}, freeze ends ${freezeEnd.toISOString()}`);
+  });
+
+  it('waits for the next promotion window (UTC) before promoting', async () => {
+    const start = await env.currentTimeMs();
+    const opens = new Date(Math.ceil((start + 3 * 3_600_000) / 3_600_000) * 3_600_000); // a whole hour, ≥ 3 h ahead
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const spec = {
+      shadow: undefined,
+      canary: { steps: [{ weight: 50, hold: '1m' }] },
+      promote: { windows: [{ from: hhmm(opens), to: hhmm(new Date(opens.getTime() + 3_600_000)), timezone: 'UTC' }] },
+    };
+    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    assert.equal(outcome.outcome.result, 'Promoted');
+    const at = Date.parse(outcome.outcome.at);
+    assert.ok(at >= opens.getTime() && at < opens.getTime() + 3_600_000, `promoted at ${outcome.outcome.at}, window opens ${opens.toISOString()}`);
   });
 
   it('fails with InvalidReleaseSpec naming the bad field', async () => {
