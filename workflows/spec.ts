@@ -631,6 +631,8 @@ export const JobProvider = z.strictObject({
   args: z.array(z.string()).optional(),
   timeout: positive.default('10m'),
   backoffLimit: z.int().min(0).max(10).optional(),
+  /** Pod-template annotations (e.g. for a sidecar injector, or the local stack's KWOK markers). */
+  annotations: stringMap.optional(),
 });
 
 /**
@@ -672,9 +674,39 @@ export const PrometheusGate = z.strictObject({
   pass: PassRange,
 });
 export type PrometheusGate = z.output<typeof PrometheusGate>;
-export const HttpGate = z.strictObject({ ...gateCommon, http: HttpProvider, pass: PassRange });
+
+/**
+ * A model-quality check against the stable version: the candidate's score may be worse than the
+ * score recorded when the current stable was released by at most `tolerance` (absolute, in the
+ * score's units; `better` says which way is better). No recorded score (a first release, or a stable
+ * released without this gate) = only `pass` applies. Scores of build gates are recorded on promotion.
+ */
+export const Regression = z.strictObject({
+  better: z.enum(['higher', 'lower'], 'better is higher or lower'),
+  tolerance: z.number().min(0, 'tolerance must not be negative').default(0),
+});
+export type Regression = z.output<typeof Regression>;
+
+/** Evaluator gates (http, job) decide by a pass range, by regression against stable, or both. */
+const evaluatorDecision = {
+  pass: PassRange.optional(),
+  regression: Regression.optional(),
+};
+const needsDecision = {
+  message: 'give pass (a range), regression (against the stable version) or both',
+  path: ['pass'],
+};
+function hasDecision(gate: { pass?: unknown; regression?: unknown }): boolean {
+  return gate.pass !== undefined || gate.regression !== undefined;
+}
+
+export const HttpGate = z
+  .strictObject({ ...gateCommon, http: HttpProvider, ...evaluatorDecision })
+  .refine(hasDecision, needsDecision);
 export type HttpGate = z.output<typeof HttpGate>;
-export const JobGate = z.strictObject({ ...gateCommon, job: JobProvider, pass: PassRange });
+export const JobGate = z
+  .strictObject({ ...gateCommon, job: JobProvider, ...evaluatorDecision })
+  .refine(hasDecision, needsDecision);
 export type JobGate = z.output<typeof JobGate>;
 /** A judge decides by its test: it has no pass range. */
 export const JudgeGate = z.strictObject({

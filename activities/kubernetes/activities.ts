@@ -95,10 +95,16 @@ export function createKubernetesActivities(clients: KubernetesClients) {
       await deployCandidate(clients, input.spec, { releaseId: input.releaseId, replicas: input.replicas });
     },
 
-    async deployStable(input: { releaseId: string; spec: ReleaseSpec; autoscaled: boolean }): Promise<void> {
+    async deployStable(input: {
+      releaseId: string;
+      spec: ReleaseSpec;
+      autoscaled: boolean;
+      qualityScores?: Record<string, number> | undefined;
+    }): Promise<void> {
       await deployStable(clients, input.spec, {
         releaseId: input.releaseId,
         replicas: input.autoscaled ? undefined : input.spec.serving.replicas,
+        qualityScores: input.qualityScores,
       });
     },
 

@@ -1,10 +1,11 @@
 // The Deployments and Services of a release: record the stable state, deploy the candidate, roll
 // the stable track, restore it, remove the candidate. Every function is idempotent.
 import type { V1Deployment, V1DeploymentStrategy, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { z } from 'zod';
 import type { ReleaseSpec } from '../../workflows/spec.ts';
 import { serverSideApply } from './apply.ts';
 import { apiStatus, ignoreNotFound, type KubernetesClients } from './clients.ts';
-import { ANNOTATION_RELEASE, deploymentName, LABEL_MANAGED_BY, LABEL_VERSION } from './labels.ts';
+import { ANNOTATION_QUALITY_SCORES, ANNOTATION_RELEASE, deploymentName, LABEL_MANAGED_BY, LABEL_VERSION } from './labels.ts';
 import { renderDeployment, renderServices } from './manifests.ts';
 
 /** What the stable track looked like before the release touched it: enough to restore it exactly. */
@@ -19,6 +20,21 @@ export interface StableSnapshot {
   progressDeadlineSeconds?: number;
   /** An HPA scales the stable Deployment: Slipway must not set replicas. */
   autoscaled: boolean;
+  /** The build-gate scores recorded when the stable version was released (gate → value). */
+  qualityScores?: Record<string, number>;
+}
+
+const QualityScores = z.record(z.string(), z.number());
+
+/** The scores annotation, or undefined when absent or unreadable (an edited annotation must not break a release). */
+export function parseQualityScores(annotation: string | undefined): Record<string, number> | undefined {
+  if (!annotation) return undefined;
+  try {
+    const parsed = QualityScores.safeParse(JSON.parse(annotation));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function hasAutoscaler(clients: KubernetesClients, namespace: string, name: string): Promise<boolean> {
@@ -47,6 +63,8 @@ export async function captureStableState(clients: KubernetesClients, spec: Relea
   if (current.spec?.template) snapshot.template = current.spec.template;
   if (current.spec?.strategy) snapshot.strategy = current.spec.strategy;
   if (current.spec?.progressDeadlineSeconds !== undefined) snapshot.progressDeadlineSeconds = current.spec.progressDeadlineSeconds;
+  const qualityScores = parseQualityScores(current.metadata?.annotations?.[ANNOTATION_QUALITY_SCORES]);
+  if (qualityScores) snapshot.qualityScores = qualityScores;
   return snapshot;
 }
 
@@ -59,6 +77,8 @@ export interface DeployOptions {
   /** Replicas to run; undefined = leave to an autoscaler. */
   replicas: number | undefined;
   dryRun?: boolean;
+  /** Build-gate scores to record on the stable Deployment. */
+  qualityScores?: Record<string, number> | undefined;
 }
 
 /** The candidate version as Deployment `<model>-canary` (track canary). */
@@ -70,7 +90,13 @@ export async function deployCandidate(clients: KubernetesClients, spec: ReleaseS
 
 /** The candidate version as the stable Deployment `<model>`: a rolling update (or the first deploy). */
 export async function deployStable(clients: KubernetesClients, spec: ReleaseSpec, options: DeployOptions): Promise<V1Deployment> {
-  return serverSideApply(clients, renderDeployment(spec, { track: 'stable', replicas: options.replicas, releaseId: options.releaseId }), {
+  const rendered = renderDeployment(spec, {
+    track: 'stable',
+    replicas: options.replicas,
+    releaseId: options.releaseId,
+    qualityScores: options.qualityScores,
+  });
+  return serverSideApply(clients, rendered, {
     dryRun: options.dryRun ?? false,
   });
 }
@@ -94,7 +120,10 @@ export async function restoreStable(clients: KubernetesClients, spec: ReleaseSpe
       name,
       namespace: spec.namespace,
       labels: { ...(snapshot.labels ?? {}), [LABEL_MANAGED_BY]: 'slipway' },
-      annotations: { [ANNOTATION_RELEASE]: current?.metadata?.annotations?.[ANNOTATION_RELEASE] ?? '' },
+      annotations: {
+        [ANNOTATION_RELEASE]: current?.metadata?.annotations?.[ANNOTATION_RELEASE] ?? '',
+        ...(snapshot.qualityScores ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(snapshot.qualityScores) } : {}),
+      },
     },
     spec: {
       ...(snapshot.autoscaled || snapshot.replicas === undefined ? {} : { replicas: snapshot.replicas }),

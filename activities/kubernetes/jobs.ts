@@ -17,6 +17,10 @@ export interface JobRequest {
   backoffLimit?: number | undefined;
   /** Pod template annotations (the local stack's KWOK markers use them). */
   annotations?: Record<string, string> | undefined;
+  /** Environment of the Job's container. */
+  env?: Array<{ name: string; value: string }> | undefined;
+  /** Extra labels on the Job and its pods (e.g. which gate it measures). */
+  labels?: Record<string, string> | undefined;
 }
 
 export interface JobOutcome {
@@ -33,7 +37,7 @@ export function renderJob(request: JobRequest): V1Job {
     metadata: {
       name: request.name,
       namespace: request.namespace,
-      labels: { [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version, [LABEL_MANAGED_BY]: 'slipway' },
+      labels: { ...request.labels, [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version, [LABEL_MANAGED_BY]: 'slipway' },
     },
     spec: {
       backoffLimit: request.backoffLimit ?? 0,
@@ -41,7 +45,7 @@ export function renderJob(request: JobRequest): V1Job {
       ttlSecondsAfterFinished: 3600,
       template: {
         metadata: {
-          labels: { [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version },
+          labels: { ...request.labels, [LABEL_NAME]: request.model, [LABEL_VERSION]: request.version },
           ...(request.annotations ? { annotations: request.annotations } : {}),
         },
         spec: {
@@ -52,6 +56,7 @@ export function renderJob(request: JobRequest): V1Job {
               image: request.image,
               ...(request.command ? { command: request.command } : {}),
               ...(request.args ? { args: request.args } : {}),
+              ...(request.env ? { env: request.env } : {}),
               terminationMessagePolicy: 'FallbackToLogsOnError',
             },
           ],

@@ -7,6 +7,8 @@ export const LABEL_VERSION = 'app.kubernetes.io/version';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_TRACK = 'slipway.dev/track';
 export const ANNOTATION_RELEASE = 'slipway.dev/release';
+/** On the stable Deployment: the build-gate scores (JSON `{gate: value}`) of the release that made it stable. */
+export const ANNOTATION_QUALITY_SCORES = 'slipway.dev/quality-scores';
 
 export function deploymentName(model: string, track: Track): string {
   return track === 'stable' ? model : `${model}-canary`;

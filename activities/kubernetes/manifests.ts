@@ -3,6 +3,7 @@ import type { V1Deployment, V1Probe, V1ResourceRequirements, V1Service } from '@
 import type { ReleaseSpec } from '../../workflows/spec.ts';
 import { routeName as routeNameOf } from '../../workflows/spec-helpers.ts';
 import {
+  ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,
   deploymentName,
   LABEL_MANAGED_BY,
@@ -52,6 +53,8 @@ export interface RenderDeploymentOptions {
   /** Replicas to set; `undefined` leaves replicas unset (an HPA owns them). */
   replicas: number | undefined;
   releaseId: string;
+  /** Build-gate scores to record on the Deployment (the stable track keeps them for the next release). */
+  qualityScores?: Record<string, number> | undefined;
 }
 
 export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOptions): V1Deployment {
@@ -70,7 +73,12 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
       name: deploymentName(model, options.track),
       namespace,
       labels,
-      annotations: { [ANNOTATION_RELEASE]: options.releaseId },
+      annotations: {
+        [ANNOTATION_RELEASE]: options.releaseId,
+        ...(options.qualityScores && Object.keys(options.qualityScores).length > 0
+          ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(options.qualityScores) }
+          : {}),
+      },
     },
     spec: {
       ...(options.replicas === undefined ? {} : { replicas: options.replicas }),

@@ -122,7 +122,7 @@ describe('ReleaseSpec: good specs', () => {
     assert.deepEqual(spec.shadow, {
       duration: '10m',
       mirrorPercent: 100,
-      gates: ['error-rate', 'latency-vs-stable'],
+      gates: ['error-rate', 'latency-vs-stable', 'disagreement'],
     });
     assert.deepEqual(spec.canary?.steps, [
       { weight: 5, hold: '5m' },
@@ -139,7 +139,7 @@ describe('ReleaseSpec: good specs', () => {
       { from: '2026-12-20T00:00:00Z', to: '2027-01-04T00:00:00Z', reason: 'year-end freeze' },
     ]);
 
-    const [errorRate, judge, accuracy] = spec.gates;
+    const [errorRate, judge, , accuracy] = spec.gates;
     assert.deepEqual(
       { ...errorRate, prometheus: undefined },
       {
@@ -171,9 +171,11 @@ describe('ReleaseSpec: good specs', () => {
       url: 'http://evaluator/score?model={{model}}&version={{version}}',
       method: 'GET',
       value: '$.accuracy',
+      headers: { Authorization: { secretRef: { name: 'evaluator-token', key: 'header' } } },
       timeout: '10s',
     });
-    assert.deepEqual(accuracy.pass, { min: 0.92 });
+    assert.deepEqual(accuracy.pass, { min: 0.9 });
+    assert.deepEqual(accuracy.regression, { better: 'higher', tolerance: 0.005 });
     assert.deepEqual(gatesFor(spec, 'canary').map(gateProvider), ['prometheus', 'judge']);
     assert.deepEqual(
       gatesFor(spec, 'build').map((g) => g.name),
@@ -544,6 +546,18 @@ describe('ReleaseSpec: bad specs fail at exact paths', () => {
       [['gates', 2, 'http', 'headers', 'X Team']],
     ],
     ['a gate name with _', set(['gates', 2, 'name'], 'accuracy_v2'), [['gates', 2, 'name']]],
+    ['an http gate with neither pass nor regression', remove(['gates', 2, 'pass']), [['gates', 2, 'pass']]],
+    [
+      'a regression without direction',
+      set(['gates', 2, 'regression'], { tolerance: 0.01 }),
+      [['gates', 2, 'regression', 'better']],
+    ],
+    [
+      'a negative regression tolerance',
+      set(['gates', 2, 'regression'], { better: 'higher', tolerance: -0.01 }),
+      [['gates', 2, 'regression', 'tolerance']],
+    ],
+    ['a regression on a prometheus gate', set(['gates', 0, 'regression'], { better: 'higher' }), [['gates', 0]]],
     ['a zero interval', set(['gates', 0, 'interval'], '0s'), [['gates', 0, 'interval']]],
     ['a negative failureLimit', set(['gates', 0, 'failureLimit'], -1), [['gates', 0, 'failureLimit']]],
     ['an unknown onNoData', set(['gates', 0, 'onNoData'], 'ignore'), [['gates', 0, 'onNoData']]],
@@ -679,5 +693,19 @@ describe('durations', () => {
     for (const bad of ['', '10', '1.5h', '10 m', '-5m', '5M', '99999999999999999999d'])
       assert.equal(parseDuration(bad), undefined, bad);
     assert.throws(() => durationMs('soon'), /not a duration/);
+  });
+});
+
+describe('model-quality gates', () => {
+  it('accept regression alone, with a default tolerance of 0', () => {
+    const spec = ReleaseSpec.parse({
+      ...minimal,
+      build: { gates: ['accuracy'] },
+      gates: [{ name: 'accuracy', job: { image: 'eval:1' }, regression: { better: 'higher' } }],
+    });
+    const gate = spec.gates[0];
+    assert.ok(gate && 'job' in gate);
+    assert.deepEqual(gate.regression, { better: 'higher', tolerance: 0 });
+    assert.equal(gate.pass, undefined);
   });
 });
