@@ -1,45 +1,61 @@
-// Gate measurement activities. An activity measures; the workflow decides (pure, replay-safe
-// rules in workflows/gates/evaluation.ts). Provider errors are thrown so Temporal retries them a
-// bounded number of times; the workflow then records the gate as inconclusive with the error.
+// Gate measurement activities. An activity measures; the workflow decides (pure, replay-safe rules
+// in workflows/gates/evaluation.ts). Provider errors are thrown so Temporal retries them a bounded
+// number of times; the workflow then records the gate as inconclusive with the error.
+// - measureGate: prometheus, http and judge gates (quick).
+// - runJobGate: job gates (long: heartbeats while the Job runs; cancelling deletes the Job).
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
 import type { ReleaseSpec } from '../../workflows/spec.ts';
 import { gateByName } from '../../workflows/spec-helpers.ts';
-import { PrometheusClient } from './prometheus.ts';
-import { escapePromQLString, renderTemplate, type TemplateContext } from './template.ts';
+import { whileHeartbeating } from '../heartbeat.ts';
+import type { KubernetesClients } from '../kubernetes/clients.ts';
+import { measureWithProvider, type ProviderDeps, type RawMeasurement } from './provider.ts';
+
+export type { RawMeasurement } from './provider.ts';
 
 export interface MeasureGateInput {
   spec: ReleaseSpec;
   gate: string;
   stableVersion?: string | undefined;
+  /** Unique per measurement, the same on retries. */
+  measurementId: string;
 }
 
-/** What a provider saw. `value` null/undefined = no data. */
-export interface RawMeasurement {
-  gate: string;
-  at: string;
-  provider: string;
-  query?: string;
-  value: number | null;
-}
+/** The scalar fields of the input (the spec was validated by the workflow that sends it). */
+const MeasureGateFields = z.object({
+  gate: z.string().min(1),
+  stableVersion: z.string().optional(),
+  measurementId: z.string().min(1).max(200),
+});
 
 export interface GateActivityDeps {
+  kubernetes: KubernetesClients;
   prometheusUrl?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+function gateOf(input: MeasureGateInput) {
+  MeasureGateFields.parse(input);
+  const gate = gateByName(input.spec, input.gate);
+  if (!gate) throw new Error(`gate ${input.gate} is not defined in the spec`);
+  return gate;
 }
 
 export function createGateActivities(deps: GateActivityDeps) {
+  const providerDeps: ProviderDeps = deps;
   return {
-    async measureGate({ spec, gate: gateName, stableVersion }: MeasureGateInput): Promise<RawMeasurement> {
-      const gate = gateByName(spec, gateName);
-      if (!gate) throw new Error(`gate ${gateName} is not defined in the spec`);
-      const context: TemplateContext = { model: spec.model, namespace: spec.namespace, version: spec.version, stableVersion };
-      const at = new Date().toISOString();
-      if ('prometheus' in gate && gate.prometheus) {
-        if (!deps.prometheusUrl) throw new Error('PROMETHEUS_URL is not configured on the worker');
-        const query = renderTemplate(gate.prometheus.query, context, escapePromQLString);
-        const values = await new PrometheusClient({ url: deps.prometheusUrl }).query(query);
-        const value = values.find((v) => Number.isFinite(v));
-        return { gate: gateName, at, provider: 'prometheus', query, value: value ?? null };
-      }
-      throw new Error(`gate ${gateName}: this provider is not supported yet`);
+    async measureGate(input: MeasureGateInput): Promise<RawMeasurement> {
+      const gate = gateOf(input);
+      if ('job' in gate) throw new Error(`gate ${input.gate} is a job gate: it is measured by runJobGate`);
+      return measureWithProvider(gate, { ...input, signal: Context.current().cancellationSignal }, providerDeps);
+    },
+
+    async runJobGate(input: MeasureGateInput): Promise<RawMeasurement> {
+      const gate = gateOf(input);
+      if (!('job' in gate)) throw new Error(`gate ${input.gate} is not a job gate`);
+      return whileHeartbeating((heartbeat) =>
+        measureWithProvider(gate, { ...input, signal: heartbeat.signal, onProgress: (message) => heartbeat.update({ message }) }, providerDeps),
+      );
     },
   };
 }

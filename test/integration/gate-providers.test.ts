@@ -1,0 +1,164 @@
+// The gate measurement activities against real parts: an HTTP evaluator (a real server on
+// loopback), Secrets and Jobs on the local cluster (KWOK runs the Jobs), Prometheus.
+// Activities run in Temporal's MockActivityEnvironment (a real activity context, no server needed).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createGateActivities, type MeasureGateInput, type RawMeasurement } from '../../activities/gates/activities.ts';
+import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
+import { ReleaseSpec } from '../../workflows/spec.ts';
+import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
+import { releaseSpec } from '../helpers/release-fixtures.ts';
+
+const SECRET = 's3cr3t-token-value';
+let ns: TestNamespace;
+let server: Server;
+let base: string;
+const seen: IncomingHttpHeaders[] = [];
+
+before(async () => {
+  ns = await createTestNamespace('gate-providers');
+  await ns.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'evaluator' }, stringData: { token: `Bearer ${SECRET}` } } });
+  server = createServer((req, res) => {
+    seen.push(req.headers);
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/score') return void res.end(JSON.stringify({ metrics: { accuracy: 0.91 } }));
+    if (path === '/string') return void res.end(JSON.stringify({ accuracy: 'n/a' }));
+    if (path === '/broken') return void res.writeHead(500).end('boom');
+    if (path === '/html') return void res.end('<html>not json</html>');
+    if (path === '/slow') return void setTimeout(() => res.end('{"accuracy":1}'), 3_000);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server?.closeAllConnections();
+  server?.close();
+  await ns?.delete();
+});
+
+function specWith(gate: Record<string, unknown>): ReleaseSpec {
+  const fixture = releaseSpec({ namespace: ns.name, model: 'eval', version: 'v2' });
+  return ReleaseSpec.parse({ ...fixture, gates: [...(fixture.gates ?? []), gate] });
+}
+
+function activities() {
+  return createGateActivities({
+    kubernetes: createKubernetesClients(ns.kc),
+    prometheusUrl: process.env.PROMETHEUS_URL,
+    env: { EVALUATOR_TEAM: 'risk' },
+  });
+}
+
+function measure(gate: Record<string, unknown>, measurementId = `m-${Math.random()}`): Promise<RawMeasurement> {
+  const input: MeasureGateInput = { spec: specWith(gate), gate: String(gate.name), stableVersion: 'v1', measurementId };
+  const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+  const gates = activities();
+  return env.run((i: MeasureGateInput) => ('job' in gate ? gates.runJobGate(i) : gates.measureGate(i)), input);
+}
+
+const httpGate = (path: string, extra: Record<string, unknown> = {}) => ({
+  name: 'accuracy',
+  http: {
+    url: `${base}${path}?model={{model}}&version={{version}}`,
+    value: '$.metrics.accuracy',
+    headers: { Authorization: { secretRef: { name: 'evaluator', key: 'token' } }, 'X-Team': { env: 'EVALUATOR_TEAM' } },
+    timeout: '1s',
+    ...extra,
+  },
+  pass: { min: 0.9 },
+});
+
+/** The activity failed with a message matching `pattern` that does not leak the secret. */
+async function failsWith(promise: Promise<unknown>, pattern: RegExp) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof Error);
+    assert.match(error.message, pattern);
+    assert.ok(!JSON.stringify({ m: error.message, s: error.stack, c: String(error.cause) }).includes(SECRET), 'the secret leaked');
+    return true;
+  });
+}
+
+describe('http gate provider', { concurrency: true }, () => {
+  it('reads the value at the path, with headers from a Secret and from the worker env', async () => {
+    const before = seen.length;
+    const raw = await measure(httpGate('/score'));
+    assert.equal(raw.value, 0.91);
+    assert.equal(raw.provider, 'http');
+    assert.equal(raw.query, `GET ${base}/score?model=eval&version=v2`);
+    assert.equal(raw.details?.httpStatus, 200);
+    const headers = seen.slice(before).find((h) => h['x-team'] === 'risk');
+    assert.equal(headers?.authorization, `Bearer ${SECRET}`);
+    assert.ok(!JSON.stringify(raw).includes(SECRET));
+  });
+
+  it('a value that is not a number is no data, with the reason', async () => {
+    const raw = await measure(httpGate('/string', { value: '$.accuracy' }));
+    assert.equal(raw.value, null);
+    assert.match(raw.reason ?? '', /not a number/);
+  });
+
+  it('5xx, a body that is not JSON, a timeout and a server that is down are errors, never values', async () => {
+    await failsWith(measure(httpGate('/broken')), /answered HTTP 500/);
+    await failsWith(measure(httpGate('/html')), /not JSON/);
+    await failsWith(measure(httpGate('/slow')), /no answer .* within 1s/);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await failsWith(measure({ ...httpGate('/score'), http: { ...httpGate('/score').http, url: `http://127.0.0.1:${port}/score` } }), /ECONNREFUSED/);
+  });
+
+  it('a missing Secret or env variable is named, never guessed', async () => {
+    const gate = httpGate('/score');
+    await failsWith(measure({ ...gate, http: { ...gate.http, headers: { Authorization: { secretRef: { name: 'nope', key: 'token' } } } } }), /Secret .*\/nope does not exist/);
+    await failsWith(measure({ ...gate, http: { ...gate.http, headers: { 'X-Key': { env: 'NOT_SET_ANYWHERE' } } } }), /NOT_SET_ANYWHERE is not set/);
+  });
+});
+
+describe('job gate provider', { concurrency: true }, () => {
+  const jobGate = (name: string, annotations: Record<string, string>) => ({
+    name,
+    job: { image: 'registry.example.com/eval:1', timeout: '2m', annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '300ms', ...annotations } },
+    pass: { min: 0.9 },
+  });
+
+  it('passes the number of the termination message on, and adopts its Job on a retry', async () => {
+    const gate = jobGate('offline', { 'sim.slipway.dev/termination-message': '{"value":0.95,"f1":0.9}' });
+    const first = await measure(gate, 'run-a-offline-0');
+    assert.equal(first.value, 0.95);
+    assert.equal(first.verdict, undefined);
+    assert.equal(first.details?.f1, 0.9);
+    const again = await measure(gate, 'run-a-offline-0');
+    assert.equal(again.details?.job, first.details?.job);
+    const jobs = await ns.batch.listNamespacedJob({ namespace: ns.name, labelSelector: 'slipway.dev/gate=offline' });
+    assert.equal(jobs.items.length, 1, 'the retry adopted the Job instead of creating another');
+    const env = jobs.items[0]?.spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(env.filter((e) => e.name.startsWith('SLIPWAY_')).map((e) => [e.name, e.value]), [
+      ['SLIPWAY_MODEL', 'eval'], ['SLIPWAY_NAMESPACE', ns.name], ['SLIPWAY_VERSION', 'v2'], ['SLIPWAY_STABLE_VERSION', 'v1'],
+    ]);
+  });
+
+  it('a failed Job fails the gate with its termination message as the reason', async () => {
+    const raw = await measure(jobGate('failing', { 'sim.slipway.dev/job-result': 'fail', 'sim.slipway.dev/termination-message': 'dataset missing' }));
+    assert.equal(raw.verdict, 'fail');
+    assert.match(raw.reason ?? '', /failed .*dataset missing/);
+  });
+});
+
+describe('prometheus gate provider', () => {
+  it('answers instant and range queries with details of the range', async () => {
+    const instant = await measure({ name: 'one', prometheus: { query: 'vector(0.25)' }, pass: { max: 1 } });
+    assert.equal(instant.value, 0.25);
+    const range = await measure({ name: 'many', prometheus: { query: 'vector(2)', range: { duration: '10s', step: '2s', aggregate: 'max' } }, pass: { max: 3 } });
+    assert.equal(range.value, 2);
+    assert.ok(Number(range.details?.samples) >= 5, JSON.stringify(range.details));
+    const none = await measure({ name: 'none', prometheus: { query: 'absent_metric_xyz{model="{{model}}"}' }, pass: { max: 1 } });
+    assert.equal(none.value, null);
+    assert.equal(none.query, 'absent_metric_xyz{model="eval"}');
+  });
+});
