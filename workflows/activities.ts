@@ -37,6 +37,15 @@ export function waiting(timeoutMs: number) {
   });
 }
 
+/** Job gates: one long heartbeating wait, a few attempts, then the gate counts as inconclusive. */
+export function measureByJob(timeoutMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: timeoutMs,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
+}
+
 /** Gate measurements: a few quick attempts, then the gate counts as inconclusive. */
 export const measure = proxyActivities<Activities>({
   startToCloseTimeout: '20 seconds',

@@ -20,6 +20,7 @@ export class ReleaseRun {
   readonly saga = new Saga();
   readonly separationOfDuties: boolean;
   private eventSequence = 0;
+  private measurementSequence = 0;
   /** The pending decision for the approval being waited on. */
   private decision: Decision | undefined;
   promoteNowBy: Actor | undefined;
@@ -82,6 +83,11 @@ export class ReleaseRun {
     }
   }
 
+  /** A measurement's id, unique in this run and the same on replay (names a gate's Job). */
+  nextMeasurementId(gate: string): string {
+    return `${workflowInfo().runId}-${gate}-${this.measurementSequence++}`;
+  }
+
   /** A Job name unique to this run and within the 63-character limit. */
   jobName(kind: string): string {
     return `${this.spec.model.slice(0, 40)}-${kind}-${workflowInfo().runId.slice(0, 8)}`;
@@ -139,6 +145,35 @@ export class ReleaseRun {
     delete this.status.waitingFor;
     this.setPhase('Running');
     this.note(`resumed by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`);
+  }
+
+  /**
+   * A gate could not decide (no data, evaluator down): the release pauses for a human. `approve` or
+   * `resume` goes on (the gate starts over), `reject` rolls back, `abort` aborts.
+   */
+  async awaitHumanVerdict(what: string): Promise<void> {
+    this.decision = undefined;
+    this.status.paused = true;
+    this.status.waitingFor = { kind: 'approval', what: `${what} — approve (or resume) to go on, reject to roll back`, since: workflowIsoNow() };
+    this.setPhase('Paused');
+    this.note(`paused: ${what}`);
+    await this.event('Warning', 'GateInconclusive', what);
+    await condition(() => this.decision !== undefined || !this.status.paused || this.abortedBy !== undefined);
+    // Set by an update or signal handler while the condition above waited.
+    const decision = this.decision as Decision | undefined;
+    this.decision = undefined;
+    this.status.paused = false;
+    delete this.status.waitingFor;
+    this.setPhase('Running');
+    this.throwIfAborted();
+    if (!decision) return; // resumed
+    const { kind, actor } = decision;
+    const record: ApprovalRecord = { decision: kind, actor: actor.actor, at: workflowIsoNow(), at_step: what, ...(actor.comment ? { comment: actor.comment } : {}) };
+    this.status.approvals.push(record);
+    this.note(`${what}: ${kind} by ${actor.actor}${actor.comment ? ` (${actor.comment})` : ''}`);
+    if (kind === 'rejected') {
+      throw ApplicationFailure.nonRetryable(`rejected by ${actor.actor} (${what})${actor.comment ? `: ${actor.comment}` : ''}`, FailureType.ApprovalRejected, record);
+    }
   }
 
   // ---- approvals ------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ export interface ReleaseInput {
   separationOfDuties?: boolean;
 }
 
-export type ReleaseResult = Pick<ReleaseStatus, 'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals'> & {
+export type ReleaseResult = Pick<ReleaseStatus, 'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals' | 'qualityScores'> & {
   outcome: NonNullable<ReleaseStatus['outcome']>;
 };
 
@@ -143,15 +143,12 @@ function describeFailure(run: ReleaseRun, error: unknown): { reason: string; fai
   return { reason: error instanceof Error ? error.message : String(error) };
 }
 
-/** Spec features the schema accepts but this workflow does not carry out yet: refused, never faked. */
+/** Spec combinations the schema accepts but this workflow cannot carry out: refused, never faked. */
 function unsupportedFeatures(spec: ReleaseSpec): string[] {
   const problems: string[] = [];
   if (spec.promote?.mode === 'handoff' && spec.traffic.router !== 'gateway-api') {
     problems.push('promote.mode handoff needs traffic.router gateway-api (replica ratio cannot send 100% to the candidate)');
   }
-  spec.gates.forEach((gate, index) => {
-    if (!('prometheus' in gate)) problems.push(`gates[${index}] (${gate.name}): only prometheus gates are measured so far`);
-  });
   return problems;
 }
 
@@ -161,7 +158,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const spec = parsed.data;
   const unsupported = unsupportedFeatures(spec);
   if (unsupported.length > 0) {
-    throw ApplicationFailure.nonRetryable(`not supported yet: ${unsupported.join('; ')}`, FailureType.InvalidReleaseSpec, unsupported);
+    throw ApplicationFailure.nonRetryable(`not supported: ${unsupported.join('; ')}`, FailureType.InvalidReleaseSpec, unsupported);
   }
   const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', input.separationOfDuties ?? false);
   upsertSearchAttributes([
@@ -175,9 +172,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   try {
     await main.run(async () => {
-      await buildStage(run);
+      // The stable state is recorded before anything else: build gates compare with its scores.
       const snapshot = await kube.captureStableState({ spec });
       if (snapshot.version !== undefined) run.status.stableVersion = snapshot.version;
+      if (snapshot.qualityScores) run.status.stableQualityScores = snapshot.qualityScores;
+      await buildStage(run);
       if (!snapshot.exists) {
         run.status.firstRelease = true;
         await firstReleaseStage(run, snapshot);
@@ -213,6 +212,6 @@ function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: stri
     { key: searchAttributes.stage, value: 'done' },
     { key: searchAttributes.outcome, value: result },
   ]);
-  const { releaseId, model, namespace, version, approvals } = run.status;
-  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome };
+  const { releaseId, model, namespace, version, approvals, qualityScores } = run.status;
+  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome, ...(qualityScores ? { qualityScores } : {}) };
 }

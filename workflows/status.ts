@@ -56,6 +56,10 @@ export interface ReleaseStatus {
   gates: Record<string, GateState>;
   /** The latest measurements of every gate, newest last (bounded). */
   measurements: Measurement[];
+  /** This release's build-gate scores (recorded on the stable Deployment when it is promoted). */
+  qualityScores?: Record<string, number>;
+  /** The scores recorded when the current stable version was released (what build gates compare with). */
+  stableQualityScores?: Record<string, number>;
   approvals: ApprovalRecord[];
   timeline: TimelineEntry[];
   outcome?: {

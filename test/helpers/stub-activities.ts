@@ -19,6 +19,19 @@ export interface StubOptions {
   rolloutMs?: number;
   /** Milliseconds a Job takes (real time; heartbeats meanwhile). */
   jobMs?: number;
+  /** What a provider reports beyond a value (a judge's or failed Job's own verdict), by gate; overrides gateValues. */
+  gateResults?: Record<string, (index: number) => StubMeasurement>;
+  /** Provider errors by gate (thrown by the activity: Temporal retries, then the gate is inconclusive). */
+  gateErrors?: Record<string, (index: number) => string | undefined>;
+  /** Build-gate scores recorded on the stable Deployment. */
+  stableQualityScores?: Record<string, number>;
+}
+
+export interface StubMeasurement {
+  value: number | null;
+  verdict?: 'pass' | 'fail' | 'inconclusive';
+  reason?: string;
+  details?: Record<string, unknown>;
 }
 
 export interface FakeCluster {
@@ -26,12 +39,35 @@ export interface FakeCluster {
   candidate: string | null;
   weights: { stable: number; canary: number };
   mirror: number | null;
+  /** The scores annotation the stable Deployment carries. */
+  stableQualityScores?: Record<string, number>;
 }
 
 export function stubActivities(options: StubOptions) {
   const calls: string[] = [];
   const measurements: Record<string, number> = {};
-  const cluster: FakeCluster = { stable: options.stableVersion, candidate: null, weights: { stable: 100, canary: 0 }, mirror: null };
+  const cluster: FakeCluster = {
+    stable: options.stableVersion,
+    candidate: null,
+    weights: { stable: 100, canary: 0 },
+    mirror: null,
+    ...(options.stableQualityScores ? { stableQualityScores: options.stableQualityScores } : {}),
+  };
+  const recordScores = (scores: Record<string, number> | undefined) => {
+    if (scores) cluster.stableQualityScores = scores;
+    else delete cluster.stableQualityScores;
+  };
+  /** Every measurement, by gate, in order (as the workflow asked for them). */
+  const measurementIds: string[] = [];
+  const measureStub = ({ gate, measurementId }: { gate: string; measurementId: string }) => {
+    measurementIds.push(measurementId);
+    const index = measurements[gate] ?? 0;
+    measurements[gate] = index + 1;
+    const error = options.gateErrors?.[gate]?.(index);
+    if (error) throw new Error(error);
+    const result = options.gateResults?.[gate]?.(index) ?? { value: options.gateValues?.[gate]?.(index) ?? null };
+    return { gate, at: new Date().toISOString(), provider: 'prometheus' as const, query: `stub(${gate})`, ...result };
+  };
   const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const activities: Partial<Activities> = {
@@ -43,7 +79,14 @@ export function stubActivities(options: StubOptions) {
     async captureStableState(): Promise<StableSnapshot> {
       calls.push('captureStableState');
       if (cluster.stable === null) return { exists: false, autoscaled: false };
-      return { exists: true, version: cluster.stable, replicas: 2, autoscaled: false, template: { metadata: { labels: { v: cluster.stable } } } };
+      return {
+        exists: true,
+        version: cluster.stable,
+        replicas: 2,
+        autoscaled: false,
+        template: { metadata: { labels: { v: cluster.stable } } },
+        ...(cluster.stableQualityScores ? { qualityScores: cluster.stableQualityScores } : {}),
+      };
     },
     async ensureServices() {
       calls.push('ensureServices');
@@ -52,9 +95,10 @@ export function stubActivities(options: StubOptions) {
       calls.push('deployCandidate');
       cluster.candidate = spec.version;
     },
-    async deployStable({ spec }) {
+    async deployStable({ spec, qualityScores }) {
       calls.push('deployStable');
       cluster.stable = spec.version;
+      recordScores(qualityScores);
     },
     async waitForRollout({ track }) {
       calls.push(`waitForRollout:${track}`);
@@ -66,6 +110,7 @@ export function stubActivities(options: StubOptions) {
     async restoreStable({ snapshot }) {
       calls.push('restoreStable');
       cluster.stable = snapshot.exists ? (snapshot.version ?? null) : null;
+      recordScores(snapshot.qualityScores);
     },
     async removeCandidate() {
       calls.push('removeCandidate');
@@ -101,12 +146,13 @@ export function stubActivities(options: StubOptions) {
     async currentTraffic() {
       return { weights: cluster.weights, mirrorPercent: cluster.mirror };
     },
-    async measureGate({ gate }) {
-      const index = measurements[gate] ?? 0;
-      measurements[gate] = index + 1;
-      const value = options.gateValues?.[gate]?.(index) ?? null;
-      return { gate, at: new Date().toISOString(), provider: 'stub', query: `stub(${gate})`, value };
+    async measureGate(input) {
+      return measureStub(input);
+    },
+    async runJobGate(input) {
+      calls.push(`runJobGate:${input.gate}`);
+      return measureStub(input);
     },
   };
-  return { activities, calls, cluster };
+  return { activities, calls, cluster, measurementIds };
 }

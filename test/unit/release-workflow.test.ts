@@ -89,7 +89,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor, a.comment]), [['approved', 'bob', 'looks good']]);
     assert.deepEqual(
       calls.filter((c) => !c.startsWith('waitForRollout')),
-      ['preflight', 'captureStableState', 'ensureServices', 'setTrafficWeights:0', 'deployCandidate', 'setMirror:50', 'setMirror:off',
+      ['captureStableState', 'preflight', 'ensureServices', 'setTrafficWeights:0', 'deployCandidate', 'setMirror:50', 'setMirror:off',
         'setTrafficWeights:10', 'setTrafficWeights:50', 'deployStable', 'resetTraffic', 'removeCandidate'],
     );
     assert.deepEqual(cluster, { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
@@ -272,7 +272,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
   it('fails the build on a dry-run error without touching the cluster', async () => {
     const { outcome, calls } = await withRelease({ stub: { stableVersion: 'v1', preflightFails: 'HTTPRoute rejected: forbidden' } }, (h) => h.result());
     assert.equal(outcome.outcome.failureType, 'DryRunFailed');
-    assert.deepEqual(calls, ['preflight']);
+    assert.deepEqual(calls, ['captureStableState', 'preflight']); // a read, then the dry-run: nothing changed
   });
 
   it('promote-now skips the remaining steps and the promotion approval', async () => {
@@ -325,5 +325,98 @@ describe('release workflow (time-skipping, stub activities)', () => {
         return true;
       },
     );
+  });
+});
+
+describe('release workflow gates: quality, judges, evaluators (time-skipping, stub activities)', () => {
+  const accuracyGate = {
+    name: 'accuracy',
+    http: { url: 'http://evaluator.example/score?version={{version}}', value: '$.accuracy' },
+    regression: { better: 'higher' as const, tolerance: 0.01 },
+    pass: { min: 0.5 },
+    interval: '10s',
+  };
+  const withAccuracy = { build: { gates: ['accuracy'] }, gates: [...baseSpec.gates!, accuracyGate] };
+
+  it('fails a build quality gate that regresses against the stable score, before any traffic moves', async () => {
+    const { outcome, calls, cluster } = await withRelease(
+      { spec: withAccuracy, stub: { stableVersion: 'v1', stableQualityScores: { accuracy: 0.93 }, gateValues: { ...good, accuracy: () => 0.9 } } },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'GateFailed');
+    const deciding = outcome.outcome.decidingMeasurement;
+    assert.equal(deciding?.gate, 'accuracy');
+    assert.equal(deciding?.value, 0.9);
+    assert.deepEqual(deciding?.threshold, { min: 0.92 }); // the stricter of pass.min 0.5 and 0.93 − 0.01
+    assert.equal(deciding?.details?.stableScore, 0.93);
+    assert.match(deciding?.reason ?? '', /below the minimum 0\.92.*v1 scored 0\.93/);
+    assert.ok(!calls.some((c) => c.startsWith('setTrafficWeights') || c === 'deployCandidate'), calls.join(', '));
+    assert.deepEqual(cluster.stableQualityScores, { accuracy: 0.93 });
+  });
+
+  it('records a passing build score on the stable Deployment at promotion', async () => {
+    const { outcome, cluster } = await withRelease(
+      { spec: { ...withAccuracy, shadow: undefined, canary: { steps: [{ weight: 50, hold: '1m' }] } }, stub: { stableVersion: 'v1', stableQualityScores: { accuracy: 0.93 }, gateValues: { ...good, accuracy: () => 0.925 } } },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(outcome.qualityScores, { accuracy: 0.925 });
+    assert.deepEqual(cluster.stableQualityScores, { accuracy: 0.925 });
+  });
+
+  const latencyJudge = {
+    name: 'latency',
+    judge: { test: 'mann-whitney' as const, candidate: 'cand', baseline: 'base', worseIf: 'higher' as const },
+    interval: '30s',
+  };
+  const judged = { shadow: undefined, canary: { steps: [{ weight: 20, hold: '5m' }], gates: ['latency'] }, gates: [...baseSpec.gates!, latencyJudge] };
+
+  it('pauses on an inconclusive judge and goes on when a human approves', async () => {
+    const gateResults = {
+      latency: (i: number) => (i === 0 ? { value: null, verdict: 'inconclusive' as const, reason: 'too few samples: candidate 2, baseline 9 (minSamples 10)' } : { value: 0.05, verdict: 'pass' as const, reason: 'no significant regression' }),
+    };
+    const { outcome } = await withRelease({ spec: judged, stub: { stableVersion: 'v1', gateResults } }, async (handle) => {
+      const paused = await waitForStatus(handle, (s) => s.phase === 'Paused', 'paused on the inconclusive judge');
+      assert.equal(paused.paused, true);
+      assert.equal(paused.waitingFor?.kind, 'approval');
+      assert.match(paused.waitingFor?.what ?? '', /latency is inconclusive: too few samples/);
+      assert.equal(paused.gates.latency?.status, 'inconclusive');
+      await env.sleep(60 * 60_000); // it waits for a human, however long
+      assert.equal((await handle.query(statusQuery)).phase, 'Paused');
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob', comment: 'traffic was low, fine' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor]), [['approved', 'bob']]);
+    assert.match(outcome.approvals[0]?.at_step ?? '', /latency is inconclusive/);
+  });
+
+  it('an evaluator that is down is inconclusive, never a pass; rejecting then rolls back', async () => {
+    const gateErrors = { accuracy: () => 'connect ECONNREFUSED 127.0.0.1:9' };
+    const { outcome, calls } = await withRelease({ spec: withAccuracy, stub: { stableVersion: 'v1', gateValues: good, gateErrors } }, async (handle) => {
+      const paused = await waitForStatus(handle, (s) => s.phase === 'Paused', 'paused on the unreachable evaluator');
+      const last = paused.gates.accuracy?.last;
+      assert.equal(last?.verdict, 'inconclusive');
+      assert.match(last?.reason ?? '', /could not measure: .*ECONNREFUSED/);
+      await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'bob', comment: 'evaluator broken' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'ApprovalRejected');
+    assert.ok(!calls.includes('deployCandidate'));
+  });
+
+  it('runs a Job gate through the long-running activity and fails on the Job’s own verdict', async () => {
+    const spec = {
+      build: { gates: ['offline-eval'] },
+      gates: [...baseSpec.gates!, { name: 'offline-eval', job: { image: 'eval:1', timeout: '5m' }, pass: { min: 0.8 } }],
+    };
+    const gateResults = { 'offline-eval': () => ({ value: null, verdict: 'fail' as const, reason: 'Job failed (exit 1): dataset missing' }) };
+    const { outcome, calls, measurementIds } = await withRelease({ spec, stub: { stableVersion: 'v1', gateResults } }, (h) => h.result());
+    assert.equal(outcome.outcome.failureType, 'GateFailed');
+    assert.match(outcome.outcome.reason, /offline-eval failed: Job failed \(exit 1\): dataset missing/);
+    assert.ok(calls.includes('runJobGate:offline-eval'));
+    assert.equal(new Set(measurementIds).size, measurementIds.length);
   });
 });

@@ -41,6 +41,8 @@ export interface PassRange {
 
 export interface Measurement {
   gate: string;
+  /** prometheus, http, job or judge. */
+  provider?: string;
   /** When it was measured (ISO 8601). */
   at: string;
   /** The measured value; absent = no data. */
@@ -48,9 +50,11 @@ export interface Measurement {
   verdict: Verdict;
   /** Why: a sentence naming the numbers. */
   reason: string;
+  /** What was asked, rendered: PromQL, URL (without secrets), Job name. */
   query?: string;
+  /** The pass range the value was held to (for a quality gate: tightened by the stable's score). */
   threshold?: PassRange;
-  /** Provider-specific details (e.g. a judge's medians and p-value). */
+  /** Provider-specific details (e.g. a judge's sample summaries and p-value, the stable's score). */
   details?: Record<string, unknown>;
 }
 
@@ -159,6 +163,41 @@ export function recordMeasurement(state: GateState, m: Measurement, rules: GateR
     recent,
     decisive: decided ? [...state.decisive, m] : state.decisive,
   };
+}
+
+export interface RegressionRule {
+  better: 'higher' | 'lower';
+  /** How much worse than the baseline passes (absolute, ≥ 0). */
+  tolerance: number;
+}
+
+/** `x` without the binary noise of a subtraction (0.93 - 0.01 = 0.9200000000000002 → 0.92). */
+function tidy(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/**
+ * The pass range of a model-quality gate: its own range tightened by the stable version's recorded
+ * score. Better-higher: value ≥ baseline − tolerance; better-lower: value ≤ baseline + tolerance.
+ * Without a rule or a baseline the range is the gate's own (`{}` = any value).
+ */
+export function thresholdWithBaseline(
+  pass: PassRange | undefined,
+  regression: RegressionRule | undefined,
+  baseline: number | undefined,
+): PassRange {
+  const range: PassRange = { ...(pass ?? {}) };
+  if (!regression || baseline === undefined || !Number.isFinite(baseline)) return range;
+  if (regression.better === 'higher') {
+    const floor = tidy(baseline - regression.tolerance);
+    range.min = range.min === undefined ? floor : Math.max(range.min, floor);
+  } else {
+    const ceiling = tidy(baseline + regression.tolerance);
+    range.max = range.max === undefined ? ceiling : Math.min(range.max, ceiling);
+  }
+  if (range.min === undefined) delete range.min;
+  if (range.max === undefined) delete range.max;
+  return range;
 }
 
 /** The status of gates evaluated together; see the top of this file. */

@@ -29,5 +29,14 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
     run.note(`build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`);
   }
   const gates = spec.build?.gates ?? [];
-  if (gates.length > 0) await untilGatesPass(run, gates, false);
+  if (gates.length === 0) return;
+  await untilGatesPass(run, gates, false);
+  // The passing scores go with the release: recorded on the stable Deployment when it is promoted,
+  // they are what the next release's quality gates compare with.
+  const scores: Record<string, number> = {};
+  for (const name of gates) {
+    const value = run.status.gates[name]?.last?.value;
+    if (value !== undefined) scores[name] = value;
+  }
+  if (Object.keys(scores).length > 0) run.status.qualityScores = scores;
 }

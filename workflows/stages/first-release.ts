@@ -13,7 +13,7 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   await kube.ensureServices({ spec });
   // Rolling back a first release restores the prior state: no Deployment.
   run.saga.register('stable', CompensationRank.stable, () => compensation.restoreStable({ spec, snapshot }));
-  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled });
+  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable deployed: ${message}`);
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });

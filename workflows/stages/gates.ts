@@ -1,13 +1,13 @@
 // Gate evaluation inside the workflow: measure through an activity, decide with the pure rules of
 // gates/evaluation.ts, keep every measurement in the status, and fail / pause as the rules say.
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, sleep } from '@temporalio/workflow';
-import { measure } from '../activities.ts';
+import { measure, measureByJob } from '../activities.ts';
 import { workflowIsoNow } from '../clock.ts';
 import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
-import { emptyGateState, recordMeasurement, verdictForValue, type Measurement } from '../gates/evaluation.ts';
+import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForValue, type Measurement, type PassRange } from '../gates/evaluation.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import type { GateSpec } from '../spec.ts';
+import { GATE_PROVIDERS, type GateSpec } from '../spec.ts';
 import { gateByName } from '../spec-helpers.ts';
 
 const MEASUREMENTS_KEPT = 100;
@@ -18,26 +18,74 @@ function gateSpec(run: ReleaseRun, name: string): GateSpec {
   return gate;
 }
 
+/** What a measurement activity reports (activities/gates): a value, or a provider's own verdict. */
+type RawMeasurement = Awaited<ReturnType<typeof measure.measureGate>>;
+
+const JOB_GATE_MARGIN_MS = 120_000;
+
+/** The activity call for one measurement: Job gates wait long (heartbeating), the rest are quick. */
+function measureActivity(run: ReleaseRun, gate: GateSpec): Promise<RawMeasurement> {
+  const input = {
+    spec: run.spec,
+    gate: gate.name,
+    stableVersion: run.status.stableVersion,
+    measurementId: run.nextMeasurementId(gate.name),
+  };
+  if ('job' in gate && gate.job) return measureByJob(durationMs(gate.job.timeout) + JOB_GATE_MARGIN_MS).runJobGate(input);
+  return measure.measureGate(input);
+}
+
+/** The pass range a value is held to: the gate's own, tightened by the stable's recorded score. */
+function thresholdOf(run: ReleaseRun, gate: GateSpec): { threshold?: PassRange; baseline?: number } {
+  if ('judge' in gate && gate.judge) return {};
+  const pass = 'pass' in gate ? gate.pass : undefined;
+  const regression = 'regression' in gate ? gate.regression : undefined;
+  const baseline = regression ? run.status.stableQualityScores?.[gate.name] : undefined;
+  const threshold = thresholdWithBaseline(pass, regression, baseline);
+  return { threshold, ...(baseline === undefined ? {} : { baseline }) };
+}
+
+/** The verdict: a provider that decided (judge, a failed Job) is taken at its word, else the range decides. */
+function decide(run: ReleaseRun, gate: GateSpec, raw: RawMeasurement, threshold: PassRange | undefined, baseline: number | undefined) {
+  if (raw.verdict === 'inconclusive') {
+    // Too little data to judge: the gate's onNoData says what that means.
+    return { verdict: gate.onNoData, reason: `${raw.reason ?? 'no data'}; onNoData is ${gate.onNoData}` };
+  }
+  if (raw.verdict) return { verdict: raw.verdict, reason: raw.reason ?? raw.verdict };
+  const ranged = verdictForValue(raw.value, threshold ?? {}, gate.onNoData);
+  // A provider that found no value says why (e.g. nothing at the JSON path).
+  const decided = raw.value === null && raw.reason ? { ...ranged, reason: `${raw.reason}: ${ranged.reason}` } : ranged;
+  if (baseline === undefined || !('regression' in gate) || !gate.regression) return decided;
+  const { better, tolerance } = gate.regression;
+  const against = `${run.status.stableVersion ?? 'stable'} scored ${baseline} (${better} is better, tolerance ${tolerance})`;
+  return { verdict: decided.verdict, reason: `${decided.reason}; ${against}` };
+}
+
 /** One measurement of one gate, with its verdict. Provider errors become inconclusive measurements. */
 async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement> {
-  const threshold = 'pass' in gate && gate.pass ? gate.pass : undefined;
+  const { threshold, baseline } = thresholdOf(run, gate);
+  const provider = GATE_PROVIDERS.find((key) => key in gate) ?? 'prometheus';
   try {
-    const raw = await measure.measureGate({ spec: run.spec, gate: gate.name, stableVersion: run.status.stableVersion });
-    const { verdict, reason } = verdictForValue(raw.value, threshold ?? {}, gate.onNoData);
+    const raw = await measureActivity(run, gate);
+    const { verdict, reason } = decide(run, gate, raw, threshold, baseline);
+    const details = { ...(raw.details ?? {}), ...(baseline === undefined ? {} : { stableScore: baseline }) };
     return {
       gate: gate.name,
+      provider,
       at: raw.at,
-      ...(raw.value === null ? {} : { value: raw.value }),
+      ...(raw.value === null || raw.value === undefined ? {} : { value: raw.value }),
       verdict,
       reason,
       ...(raw.query ? { query: raw.query } : {}),
       ...(threshold ? { threshold } : {}),
+      ...(Object.keys(details).length > 0 ? { details } : {}),
     };
   } catch (error) {
     if (isCancellation(error)) throw error;
     const cause = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
     return {
       gate: gate.name,
+      provider,
       at: workflowIsoNow(),
       verdict: 'inconclusive',
       reason: `could not measure: ${cause}`,
@@ -75,9 +123,7 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, aft
       );
     }
     if (state.status === 'inconclusive') {
-      run.pause({ actor: 'slipway' }, `gate ${name} is inconclusive: ${measurement.reason}`);
-      await run.event('Warning', 'GateInconclusive', `gate ${name} is inconclusive: ${measurement.reason}`);
-      await run.waitWhilePaused();
+      await run.awaitHumanVerdict(`gate ${name} is inconclusive: ${measurement.reason}`);
       run.status.gates[name] = emptyGateState(name);
       continue;
     }

@@ -65,7 +65,7 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
     await compensation.restoreStable({ spec, snapshot });
     await waitForTrack(run, 'stable').catch(() => undefined);
   });
-  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled });
+  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable rolled to ${spec.version}: ${message}`);
   await kube.resetTraffic({ spec });
