@@ -1,0 +1,141 @@
+// The `slipway` CLI without the API: usage errors and exit codes, the live view and the plain
+// change lines drawn from fixture statuses, and the Server-Sent Events parser.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { changeLines, describeMeasurement, renderStatus, weightsBar } from '../../cli/render.ts';
+import { runCli } from '../../cli/run.ts';
+import { parseServerSentEvents } from '../../cli/sse.ts';
+import type { Measurement } from '../../workflows/gates/evaluation.ts';
+import type { ReleaseStatus } from '../../workflows/status.ts';
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { SLIPWAY_API_URL: 'http://127.0.0.1:9' }, { write: (t) => (stdout += t), error: (t) => (stderr += t), tty: false });
+  return { code, stdout, stderr };
+}
+
+const measurement: Measurement = { gate: 'error-rate', provider: 'prometheus', at: '2026-11-22T16:00:10Z', value: 0.31, verdict: 'fail', reason: '0.31 is above the maximum 0.05', threshold: { max: 0.05 }, query: 'errors{version="v3"}' };
+
+function status(overrides: Partial<ReleaseStatus> = {}): ReleaseStatus {
+  return {
+    releaseId: 'release/ml/fraud',
+    model: 'fraud',
+    namespace: 'ml',
+    version: 'v2',
+    submittedBy: 'alice',
+    stableVersion: 'v1',
+    firstRelease: false,
+    stage: 'canary',
+    phase: 'Running',
+    step: { index: 2, total: 4, description: 'weight 25% for 10m' },
+    weights: { stable: 75, canary: 25 },
+    mirrorPercent: null,
+    paused: false,
+    gates: {},
+    measurements: [],
+    approvals: [],
+    timeline: [{ at: '2026-11-22T16:00:00Z', stage: 'canary', message: 'canary at 25%' }],
+    startedAt: '2026-11-22T15:59:00Z',
+    updatedAt: '2026-11-22T16:00:05Z',
+    ...overrides,
+  };
+}
+
+describe('slipway CLI: usage and exit codes', () => {
+  it('exit 2 with a message for bad usage, never a stack trace', async () => {
+    for (const argv of [[], ['frob'], ['status', 'no-slash'], ['status', 'ml/x', '--output', 'yaml'], ['reject', 'ml/x'], ['release', 'start'], ['release', 'start', '-f', '/does/not/exist'], ['status', '--bogus']]) {
+      const { code, stderr, stdout } = await cli(...argv);
+      assert.equal(code, 2, `${argv.join(' ')}: ${stderr}`);
+      assert.ok(!/\n\s+at /.test(stderr + stdout), `no stack trace for ${argv.join(' ')}`);
+    }
+    assert.match((await cli('status', 'no-slash')).stderr, /<namespace>\/<model>/);
+    assert.match((await cli('reject', 'ml/x')).stderr, /reject needs a reason/);
+  });
+
+  it('exit 2 for a spec file that is not YAML, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'model: [unclosed\n');
+    const { code, stderr } = await cli('release', 'start', '-f', file);
+    assert.equal(code, 2);
+    assert.match(stderr, /bad\.yaml is not valid YAML/);
+  });
+
+  it('exit 4 when the API cannot be reached; --help exits 0', async () => {
+    const down = await cli('status', 'ml/fraud');
+    assert.equal(down.code, 4);
+    assert.match(down.stderr, /cannot reach the Slipway API at http:\/\/127\.0\.0\.1:9/);
+    const help = await cli('--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /release start -f/);
+  });
+});
+
+describe('slipway CLI: live view', () => {
+  it('draws stage, step, weights, gates with thresholds and the approval prompt', () => {
+    const waiting = status({
+      phase: 'AwaitingApproval',
+      gates: { 'error-rate': { gate: 'error-rate', status: 'pending', measurements: 1, failures: 0, consecutiveSuccesses: 1, inconclusives: 0, recent: [], decisive: [], last: { ...measurement, value: 0.004, verdict: 'pass' } } },
+      waitingFor: { kind: 'approval', what: 'canary step 3', since: '2026-11-22T16:00:06Z' },
+    });
+    const lines = renderStatus(waiting, 'approve with: slipway approve ml/fraud');
+    assert.equal(lines[0], 'fraud v2 in ml (stable v1) — AwaitingApproval');
+    assert.equal(lines[1], 'stages   build ✓ → shadow ✓ → [canary] → promote');
+    assert.ok(lines.includes('step     2/4 weight 25% for 10m'));
+    assert.ok(lines.some((l) => l.includes('✓ error-rate = 0.004 (pass ≤ 0.05) [pending]')), lines.join('\n'));
+    assert.ok(lines.includes('waiting  approval: canary step 3'));
+    assert.ok(lines.includes('         approve with: slipway approve ml/fraud'));
+  });
+
+  it('shows the deciding measurement of a rollback', () => {
+    const rolledBack = status({ stage: 'done', phase: 'RolledBack', outcome: { result: 'RolledBack', reason: 'gate error-rate failed', at: '2026-11-22T16:00:11Z', decidingMeasurement: measurement } });
+    const lines = renderStatus(rolledBack);
+    assert.ok(lines.includes('outcome  RolledBack: gate error-rate failed'));
+    assert.ok(lines.includes('decided by ✗ error-rate = 0.31 (pass ≤ 0.05) — query: errors{version="v3"}'), lines.join('\n'));
+  });
+
+  it('draws the weights bar in proportion', () => {
+    assert.equal(weightsBar({ stable: 75, canary: 25 }, 8), 'stable 75% ██████░░ canary 25%');
+    assert.equal(weightsBar({ stable: 100, canary: 0 }, 4), 'stable 100% ████ canary 0%');
+  });
+
+  it('describes a judge by its own words', () => {
+    assert.equal(describeMeasurement({ gate: 'lat', provider: 'judge', at: '', value: 0.065, verdict: 'fail', reason: 'median 30% higher, p=0.001' }), '✗ lat = 0.065 — median 30% higher, p=0.001');
+  });
+
+  it('prints one plain line per change when not a terminal', () => {
+    const first = status();
+    assert.deepEqual(changeLines(undefined, first), ['16:00:05 fraud v2 in ml: stage canary, Running', '16:00:05 step 2/4 weight 25% for 10m']);
+    assert.deepEqual(changeLines(first, first), [], 'nothing changed, nothing printed');
+    const moved = status({ step: { index: 3, total: 4, description: 'weight 50%' }, weights: { stable: 50, canary: 50 }, updatedAt: '2026-11-22T16:10:00Z' });
+    assert.deepEqual(changeLines(first, moved), ['16:10:00 step 3/4 weight 50%', '16:10:00 weights stable 50% canary 50%']);
+    const ended = status({ step: moved.step!, weights: moved.weights, stage: 'done', phase: 'Promoted', updatedAt: '2026-11-22T16:20:00Z', outcome: { result: 'Promoted', reason: 'v2 promoted', at: '2026-11-22T16:20:00Z' } });
+    assert.deepEqual(changeLines(moved, ended), ['16:20:00 stage done', '16:20:00 outcome  Promoted: v2 promoted']);
+  });
+});
+
+describe('slipway CLI: Server-Sent Events', () => {
+  function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder();
+    return new ReadableStream({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+        controller.close();
+      },
+    });
+  }
+
+  it('parses events split across chunks, skips keep-alive comments, joins data lines', async () => {
+    const events = [];
+    for await (const event of parseServerSentEvents(streamOf(': keep-alive\n\nevent: sta', 'tus\ndata: {"a":\ndata: 1}\n\r\n', 'data: plain\n\nevent: end\ndata: {}\n\n'))) events.push(event);
+    assert.deepEqual(events, [
+      { event: 'status', data: '{"a":\n1}' },
+      { event: 'message', data: 'plain' },
+      { event: 'end', data: '{}' },
+    ]);
+  });
+});
