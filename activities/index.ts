@@ -1,11 +1,15 @@
 // createActivities(deps): every activity the worker registers, built over injected clients.
 import { createGateActivities, type GateActivityDeps } from './gates/activities.ts';
+import type { Client } from '@temporalio/client';
 import type { KubernetesClients } from './kubernetes/clients.ts';
 import { createKubernetesActivities } from './kubernetes/activities.ts';
+import { createScheduleActivities } from './temporal/schedules.ts';
 import { createTrafficActivities } from './traffic/activities.ts';
 
 export interface ActivityDeps extends GateActivityDeps {
   kubernetes: KubernetesClients;
+  /** For promotion schedules (deleted when a release ends); the production worker always has one. */
+  temporalClient?: Client | undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -13,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createKubernetesActivities(deps.kubernetes),
     ...createTrafficActivities(deps.kubernetes),
     ...createGateActivities(deps),
+    ...createScheduleActivities(deps.temporalClient),
   };
 }
 

@@ -4,11 +4,13 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  log,
+  patched,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import { kube } from './activities.ts';
+import { events, kube } from './activities.ts';
 import { workflowIsoNow } from './clock.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
@@ -191,9 +193,24 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   } catch (error) {
     const { reason, failureType, measurement } = describeFailure(run, error);
     const errors = await rollbackStage(run, reason);
+    await removePromotionSchedule(run);
     return finish(run, 'RolledBack', errors.length ? `${reason} (rollback errors: ${errors.join('; ')})` : reason, failureType, measurement);
   }
+  await removePromotionSchedule(run);
   return finish(run, 'Promoted', `${spec.version} promoted`);
+}
+
+/** A promotion schedule outliving its release would promote the next one: remove it (best effort). */
+async function removePromotionSchedule(run: ReleaseRun): Promise<void> {
+  // Added after releases were running: older histories do not have this activity.
+  if (!patched('delete-promotion-schedule')) return;
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      if (await events.deletePromotionSchedule({ namespace: run.spec.namespace, model: run.spec.model })) run.note('promotion schedule removed');
+    } catch (error) {
+      log.warn('could not remove the promotion schedule', { error: String(error) });
+    }
+  });
 }
 
 function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: string, failureType?: string, measurement?: Measurement): ReleaseResult {

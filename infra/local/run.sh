@@ -17,7 +17,8 @@ case "$task" in
   worker)    exec node worker/dev.ts "$@" ;;
   demo)      exec node infra/local/demo/main.ts "$@" ;;
   bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node bench/release-bench.ts "$@" ;;
+  api)       node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node api/server.ts "$@" ;;
   slipway)   exec node cli/main.ts "$@" ;;
   node)      exec node "$@" ;;
-  *) echo "usage: run.sh test|lint|typecheck|format|stack|worker|demo|bench|slipway|node [args]" >&2; exit 2 ;;
+  *) echo "usage: run.sh test|lint|typecheck|format|stack|worker|demo|bench|api|slipway|node [args]" >&2; exit 2 ;;
 esac

@@ -149,6 +149,9 @@ export function stubActivities(options: StubOptions) {
     async measureGate(input) {
       return measureStub(input);
     },
+    async deletePromotionSchedule() {
+      return false;
+    },
     async runJobGate(input) {
       calls.push(`runJobGate:${input.gate}`);
       return measureStub(input);

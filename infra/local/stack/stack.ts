@@ -5,13 +5,14 @@ import { temporalServer } from './components/temporal.ts';
 import { clusterObjects, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './components/kubernetes.ts';
 import { prometheus } from './components/prometheus.ts';
 import { trafficSimulator } from './components/simulator.ts';
+import { apiTokens } from './components/api-tokens.ts';
 
 export const COMPONENT_GROUPS = ['all', 'temporal', 'kubernetes', 'traffic'] as const;
 /** `traffic` = Prometheus and the traffic simulator (the simulator needs the Kubernetes group up). */
 export type ComponentGroup = (typeof COMPONENT_GROUPS)[number];
 
 export function components(group: ComponentGroup = 'all'): Component[] {
-  const temporal = [temporalServer];
+  const temporal = [temporalServer, apiTokens];
   const kubernetes = [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, clusterObjects];
   const traffic = [prometheus, trafficSimulator];
   if (group === 'temporal') return temporal;

@@ -1,0 +1,85 @@
+// The Slipway HTTP API as a Fastify app over injected dependencies (no listening here: api/server.ts
+// listens; tests use the app directly). Routes: routes/*.ts; errors: errors.ts; auth: auth/.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { parse as parseYaml } from 'yaml';
+import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
+import { registerAuthentication } from './auth/guard.ts';
+import type { TokenAuthenticator } from './auth/tokens.ts';
+import { errorHandler, ProblemError, sendProblem } from './errors.ts';
+import { createApiMetrics } from './metrics.ts';
+import { PromotionSchedules } from './promotion-schedules.ts';
+import { ReleaseService } from './release-service.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { healthRoutes } from './routes/health.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+
+export interface AppDeps {
+  client: Client;
+  kubernetes: KubernetesClients;
+  authenticator: TokenAuthenticator;
+  taskQueue: string;
+  separationOfDuties?: boolean;
+  bodyLimit?: number;
+  logLevel?: string;
+  /** Where logs go (default stdout); tests capture them. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    logger: {
+      level: deps.logLevel ?? 'info',
+      base: { service: 'slipway-api' },
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.token'], censor: '[redacted]' },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  // Bodies are JSON or YAML; anything else (text/plain included) is 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseYaml(body as string));
+    } catch (error) {
+      done(new ProblemError(400, `the body is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Slipway API', version: '0.1.0', description: 'Durable, gated releases for ML models on Kubernetes. Errors are RFC 9457 problem details.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const registry = createApiMetrics(app);
+  registerAuthentication(app, deps.authenticator);
+  const service = new ReleaseService({ client: deps.client, taskQueue: deps.taskQueue, separationOfDuties: deps.separationOfDuties ?? false, kubernetes: deps.kubernetes });
+  await app.register(healthRoutes, {
+    registry,
+    temporalReachable: async () => {
+      await deps.client.workflowService.getSystemInfo({});
+    },
+  });
+  await app.register(releaseRoutes, { service });
+  await app.register(actionRoutes, { service });
+  await app.register(scheduleRoutes, { schedules: new PromotionSchedules(deps.client, deps.taskQueue) });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}

@@ -1,0 +1,89 @@
+// Problem details (RFC 9457) for every error the API returns, and the error handler that turns
+// Fastify, zod and Temporal errors into them. Nothing a client sends yields a 500.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { formatIssuePath } from '../workflows/spec-helpers.ts';
+
+export const ProblemIssue = z.object({ path: z.string(), message: z.string() });
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    issues: z.array(ProblemIssue).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+export type Problem = z.infer<typeof Problem>;
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** An error that is a problem to report as is. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly issues: Array<{ path: string; message: string }> | undefined;
+  readonly extra: Record<string, unknown>;
+  constructor(status: number, detail: string, options: { issues?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> } = {}) {
+    super(detail);
+    this.status = status;
+    this.issues = options.issues;
+    this.extra = options.extra ?? {};
+  }
+}
+
+export function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, detail: string, issues?: Array<{ path: string; message: string }>, extra: Record<string, unknown> = {}): FastifyReply {
+  const body: Problem & Record<string, unknown> = {
+    type: `https://slipway.dev/problems/${status}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: request.url.split('?')[0],
+    ...(issues && issues.length > 0 ? { issues } : {}),
+    ...extra,
+  };
+  return reply.status(status).type('application/problem+json').send(body);
+}
+
+const FASTIFY_CODES: Record<string, number> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 413,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
+  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
+  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+};
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ProblemError) return sendProblem(reply, request, error.status, error.message, error.issues, error.extra);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'request';
+    const issues = error.validation.map((v) => ({
+      path: formatIssuePath(v.instancePath.split('/').slice(1).filter(Boolean).map((key) => (/^\d+$/.test(key) ? Number(key) : key))),
+      message: v.message ?? 'invalid',
+    }));
+    return sendProblem(reply, request, 400, `the ${where} is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) return sendProblem(reply, request, mapped, error.message);
+  if (error instanceof SyntaxError || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {
+    return sendProblem(reply, request, error.statusCode && error.statusCode < 500 ? error.statusCode : 400, error.message);
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, request, 500, 'the server could not handle this request; see its logs');
+}

@@ -1,0 +1,49 @@
+// A release's status as Server-Sent Events: the status is read every POLL_MS and sent when it
+// changed; `end` follows once the release has ended. Stops when the client goes away.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const POLL_MS = 500;
+const KEEPALIVE_MS = 15_000;
+
+interface StatusLike {
+  stage?: string;
+  outcome?: unknown;
+}
+
+export async function followRelease(request: FastifyRequest, reply: FastifyReply, read: () => Promise<StatusLike>): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let open = true;
+  request.raw.on('close', () => (open = false));
+  const send = (event: string, data: string) => open && raw.write(`event: ${event}\ndata: ${data}\n\n`);
+  let last = '';
+  let lastWrite = Date.now();
+  try {
+    while (open) {
+      let status: StatusLike;
+      try {
+        status = await read();
+      } catch (error) {
+        send('error', JSON.stringify({ detail: error instanceof Error ? error.message : String(error) }));
+        break;
+      }
+      const json = JSON.stringify(status);
+      if (json !== last) {
+        send('status', json);
+        last = json;
+        lastWrite = Date.now();
+      } else if (Date.now() - lastWrite > KEEPALIVE_MS) {
+        if (open) raw.write(': keep-alive\n\n');
+        lastWrite = Date.now();
+      }
+      if (status.outcome !== undefined || status.stage === 'done') {
+        send('end', '{}');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    raw.end();
+  }
+}

@@ -1,0 +1,105 @@
+// /v1/releases: start (or dry-run) a release, list releases, read a release's status and history,
+// follow it as Server-Sent Events.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ReleaseSpec } from '../../workflows/spec.ts';
+import { authorize } from '../auth/guard.ts';
+import { issuesOf, Problem, ProblemError } from '../errors.ts';
+import type { ReleaseService } from '../release-service.ts';
+import { DryRunResult, HistoryQuery, ListQuery, ReleaseList, ReleaseParams, ReleaseStatusDoc, StartedRelease, StartQuery } from '../schemas.ts';
+import { followRelease } from './events.ts';
+
+export interface ReleaseRoutesOptions {
+  service: ReleaseService;
+}
+
+/** ReleaseStatus is a TypeScript interface; ReleaseStatusDoc documents (and passes through) it. */
+export function asStatusDoc(status: object): z.infer<typeof ReleaseStatusDoc> {
+  return status as z.infer<typeof ReleaseStatusDoc>;
+}
+
+const problems = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, Problem]));
+
+export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (app, { service }, done) => {
+  app.post(
+    '/v1/releases',
+    {
+      schema: {
+        summary: 'Start a release (or dry-run it with ?dryRun=true)',
+        description: 'Body: a release spec as JSON or YAML (application/yaml). One active release per model: 409 unless ?supersede=true aborts the active one first.',
+        consumes: ['application/json', 'application/yaml'],
+        querystring: StartQuery,
+        body: ReleaseSpec,
+        response: { 200: DryRunResult, 202: StartedRelease, ...problems(400, 401, 403, 409, 413, 415, 422, 503) },
+      },
+      // The spec is validated in the handler, so that its issue paths stay exact (keys such as
+      // nvidia.com/gpu contain a slash); the schema above documents it.
+      validatorCompiler: (route) =>
+        // At run time route.schema is the schema of this part only.
+        route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0]),
+    },
+    async (request, reply) => {
+      authorize(request, 'deploy');
+      const parsed = ReleaseSpec.safeParse(request.body);
+      if (!parsed.success) {
+        const issues = issuesOf(parsed.error);
+        throw new ProblemError(400, `the release spec is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, { issues });
+      }
+      const spec = parsed.data;
+      const principal = authorize(request, 'deploy', spec.namespace);
+      if (request.query.dryRun) return reply.status(200).send(await service.dryRun(spec));
+      const started = await service.start(spec, principal.subject, { supersede: request.query.supersede ?? false });
+      request.log.info({ releaseId: started.releaseId, model: spec.model, version: spec.version, by: principal.subject }, 'release started');
+      return reply.status(202).header('location', started.links.self).send(started);
+    },
+  );
+
+  app.get(
+    '/v1/releases',
+    { schema: { summary: 'List releases (newest first)', querystring: ListQuery, response: { 200: ReleaseList, ...problems(400, 401, 403) } } },
+    async (request) => {
+      const principal = authorize(request, 'read', request.query.namespace);
+      if (principal.namespaces && !request.query.namespace) throw new ProblemError(403, `${principal.subject} may only list releases of a namespace: give ?namespace=`);
+      const { pageSize, pageToken, ...filters } = request.query;
+      return service.list(filters, { pageSize, pageToken });
+    },
+  );
+
+  app.get(
+    '/v1/releases/:namespace/:model',
+    { schema: { summary: 'The status of the model’s current or latest release', params: ReleaseParams, response: { 200: ReleaseStatusDoc, ...problems(400, 401, 403, 404, 503) } } },
+    async (request) => {
+      authorize(request, 'read', request.params.namespace);
+      return asStatusDoc(await service.status(request.params.namespace, request.params.model));
+    },
+  );
+
+  app.get(
+    '/v1/releases/:namespace/:model/history',
+    { schema: { summary: 'Past releases of the model (newest first)', params: ReleaseParams, querystring: HistoryQuery, response: { 200: ReleaseList, ...problems(400, 401, 403) } } },
+    async (request) => {
+      authorize(request, 'read', request.params.namespace);
+      return service.history(request.params.namespace, request.params.model, request.query);
+    },
+  );
+
+  app.get(
+    '/v1/releases/:namespace/:model/events',
+    {
+      schema: {
+        summary: 'Server-Sent Events: `status` with the release status on every change, `end` when it has ended',
+        params: ReleaseParams,
+        produces: ['text/event-stream'],
+        response: { 200: z.string().meta({ description: 'text/event-stream' }), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      authorize(request, 'read', request.params.namespace);
+      const { namespace, model } = request.params;
+      await service.status(namespace, model); // 404 before the stream starts
+      await followRelease(request, reply, () => service.status(namespace, model));
+    },
+  );
+  done();
+};
