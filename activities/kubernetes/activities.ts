@@ -60,9 +60,9 @@ export function createKubernetesActivities(clients: KubernetesClients) {
         renderDeployment(spec, { track: 'canary', replicas: spec.serving.replicas, releaseId }),
         ...(spec.traffic.router === 'gateway-api' ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
       ];
-      for (const object of objects) await serverSideApply(clients, object, { dryRun: true });
+      // The dry-runs and the reads for the capacity check are independent: all at once.
       const [nodes, pods, quotas] = await Promise.all([
-        clients.core.listNode(),
+        Promise.all(objects.map((object) => serverSideApply(clients, object, { dryRun: true }))).then(() => clients.core.listNode()),
         clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
         clients.core.listNamespacedResourceQuota({ namespace: spec.namespace }),
       ]);

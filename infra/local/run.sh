@@ -16,7 +16,9 @@ case "$task" in
   stack)     exec node infra/local/stack/cli.ts "$@" ;;
   worker)    exec node worker/dev.ts "$@" ;;
   demo)      exec node infra/local/demo/main.ts "$@" ;;
-  bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node bench/release-bench.ts "$@" ;;
+  bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"
+             if [[ "${1:-}" == api ]]; then shift; exec node bench/api-bench.ts "$@"; fi
+             exec node bench/release-bench.ts "$@" ;;
   api)       node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node api/server.ts "$@" ;;
   slipway)   exec node cli/main.ts "$@" ;;
   node)      exec node "$@" ;;
