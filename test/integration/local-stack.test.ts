@@ -342,40 +342,62 @@ describe('local stack', { concurrency: true }, () => {
   });
 
   it('pods asking for more GPUs than any node has stay Pending and Unschedulable', async () => {
-    const gpuPod = (name: string, gpus: number): k8s.V1Pod => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name },
-      spec: {
-        containers: [
-          {
-            name: 'server',
-            image: 'registry.example/model-server:1',
-            resources: {
-              requests: { 'nvidia.com/gpu': String(gpus) },
-              limits: { 'nvidia.com/gpu': String(gpus) },
-            },
-          },
-        ],
+    // The test brings its own fake GPU node, tainted so nothing else lands on it and pinned by a
+    // label, so GPUs other tests or a demo hold on the shared nodes cannot change the outcome.
+    const nodeName = `kwok-gpu-test-${ns.name}`.slice(0, 63);
+    const nodes = ns.kc.makeApiClient(k8s.CoreV1Api);
+    const taint = { key: 'slipway.dev/test-node', value: ns.name, effect: 'NoSchedule' };
+    await nodes.createNode({
+      body: {
+        metadata: {
+          name: nodeName,
+          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+          labels: { type: 'kwok', 'kubernetes.io/hostname': nodeName, 'slipway.dev/test-node': ns.name },
+        },
+        spec: { taints: [taint] },
+        status: {
+          capacity: { cpu: '8', memory: '32Gi', pods: '10', 'nvidia.com/gpu': '4' },
+          allocatable: { cpu: '8', memory: '32Gi', pods: '10', 'nvidia.com/gpu': '4' },
+        },
       },
     });
-    await Promise.all([apply(ns, gpuPod('gpu-16', 16)), apply(ns, gpuPod('gpu-4', 4))]);
-    const pods = `/api/v1/namespaces/${ns.name}/pods`;
-    const [pending, placed] = await Promise.all([
-      watchUntil<k8s.V1Pod>(
-        ns.kc,
-        pods,
-        { name: 'gpu-16' },
-        (p) => condition(p, 'PodScheduled') !== undefined,
-        30_000,
-      ),
-      watchUntil<k8s.V1Pod>(ns.kc, pods, { name: 'gpu-4' }, (p) => p.spec?.nodeName !== undefined, 30_000),
-    ]);
-    assert.equal(pending.status?.phase, 'Pending');
-    assert.equal(condition(pending, 'PodScheduled')?.status, 'False');
-    assert.equal(condition(pending, 'PodScheduled')?.reason, 'Unschedulable');
-    // The same request within a node's 4 GPUs lands on a GPU node: the scheduler counts GPUs for real.
-    assert.match(placed.spec?.nodeName ?? '', /^kwok-gpu-/);
+    try {
+      await watchUntil<k8s.V1Node>(ns.kc, '/api/v1/nodes', { name: nodeName }, (n) => condition(n, 'Ready')?.status === 'True', 30_000);
+      const gpuPod = (name: string, gpus: number): k8s.V1Pod => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          nodeSelector: { 'slipway.dev/test-node': ns.name },
+          tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: 'NoSchedule' }],
+          containers: [
+            {
+              name: 'server',
+              image: 'registry.example/model-server:1',
+              resources: {
+                requests: { 'nvidia.com/gpu': String(gpus) },
+                limits: { 'nvidia.com/gpu': String(gpus) },
+              },
+            },
+          ],
+        },
+      });
+      await Promise.all([apply(ns, gpuPod('gpu-16', 16)), apply(ns, gpuPod('gpu-4', 4))]);
+      const pods = `/api/v1/namespaces/${ns.name}/pods`;
+      const [pending, placed] = await Promise.all([
+        watchUntil<k8s.V1Pod>(ns.kc, pods, { name: 'gpu-16' }, (p) => condition(p, 'PodScheduled') !== undefined, 30_000),
+        watchUntil<k8s.V1Pod>(ns.kc, pods, { name: 'gpu-4' }, (p) => p.spec?.nodeName !== undefined, 30_000),
+      ]);
+      assert.equal(pending.status?.phase, 'Pending');
+      assert.equal(condition(pending, 'PodScheduled')?.status, 'False');
+      assert.equal(condition(pending, 'PodScheduled')?.reason, 'Unschedulable');
+      assert.match((pending.status?.conditions ?? []).map((c) => (c as { message?: string }).message ?? '').join(' '), /Insufficient nvidia\.com\/gpu/);
+      // The same request within the node's 4 GPUs lands on it: the scheduler counts GPUs for real.
+      assert.equal(placed.spec?.nodeName, nodeName);
+    } finally {
+      await ns.core.deleteNamespacedPod({ name: 'gpu-4', namespace: ns.name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await nodes.deleteNode({ name: nodeName }).catch(() => undefined);
+    }
   });
 
   it('the simulator splits traffic as the HTTPRoute says, with errors, mirroring and replica ratios', async () => {
