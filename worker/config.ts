@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { TASK_QUEUE } from '../workflows/ids.ts';
 
+/** `host:port` (port 0 = any free port), or `off`. */
+const bindAddress = z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port (e.g. 127.0.0.1:9464) or off')]);
+
 const WorkerEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -9,6 +12,18 @@ const WorkerEnv = z.object({
   PROMETHEUS_URL: z.url().optional(),
   SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  // Hosted Temporal (e.g. Temporal Cloud): an API key and/or mTLS. Paths are read at connect time.
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** /healthz, /readyz and /metrics (Slipway's and Temporal's metrics in one scrape). */
+  SLIPWAY_WORKER_HTTP: bindAddress.default('127.0.0.1:9464'),
+  /** Where the Temporal runtime's own Prometheus exporter listens (scraped through /metrics above). */
+  SLIPWAY_TEMPORAL_METRICS: bindAddress.default('127.0.0.1:9465'),
+  /** How long in-flight activities may run on after SIGTERM before they are cancelled. */
+  SLIPWAY_SHUTDOWN_GRACE: z.string().regex(/^\d+(ms|s|m)$/, 'expected a duration such as 20s').default('20s'),
   SLIPWAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

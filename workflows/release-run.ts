@@ -6,6 +6,7 @@ import { workflowIsoNow, workflowNow } from './clock.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
 import type { Actor } from './messages.ts';
+import { observeStage } from './metrics.ts';
 import { Saga } from './saga.ts';
 import type { ReleaseSpec } from './spec.ts';
 import type { ApprovalRecord, Phase, ReleaseStatus, Stage, WaitingFor } from './status.ts';
@@ -21,6 +22,8 @@ export class ReleaseRun {
   readonly separationOfDuties: boolean;
   private eventSequence = 0;
   private measurementSequence = 0;
+  /** When the current stage began (sandbox clock), for the stage-duration metric. */
+  private stageStartedAt: number;
   /** The pending decision for the approval being waited on. */
   private decision: Decision | undefined;
   promoteNowBy: Actor | undefined;
@@ -29,6 +32,7 @@ export class ReleaseRun {
   constructor(spec: ReleaseSpec, submittedBy: string, separationOfDuties: boolean) {
     this.spec = spec;
     this.separationOfDuties = separationOfDuties;
+    this.stageStartedAt = workflowNow();
     const now = workflowIsoNow();
     this.status = {
       releaseId: workflowInfo().workflowId,
@@ -66,8 +70,18 @@ export class ReleaseRun {
     this.status.updatedAt = workflowIsoNow();
   }
 
-  async enterStage(stage: Stage, message: string): Promise<void> {
+  /** Moves the status to `stage`, recording how long the previous stage took. */
+  switchStage(stage: Stage): void {
+    const now = workflowNow();
+    if (stage !== this.status.stage) {
+      observeStage({ namespace: this.spec.namespace, model: this.spec.model }, this.status.stage, (now - this.stageStartedAt) / 1000);
+      this.stageStartedAt = now;
+    }
     this.status.stage = stage;
+  }
+
+  async enterStage(stage: Stage, message: string): Promise<void> {
+    this.switchStage(stage);
     this.note(message);
     upsertSearchAttributes([{ key: searchAttributes.stage, value: stage }]);
     await this.event('Normal', `Release${stage[0]!.toUpperCase()}${stage.slice(1)}`, message);

@@ -14,6 +14,7 @@ import { events, kube } from './activities.ts';
 import { workflowIsoNow } from './clock.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
+import { countRelease } from './metrics.ts';
 import {
   abortSignal,
   abortUpdate,
@@ -214,7 +215,8 @@ async function removePromotionSchedule(run: ReleaseRun): Promise<void> {
 }
 
 function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: string, failureType?: string, measurement?: Measurement): ReleaseResult {
-  run.status.stage = 'done';
+  run.switchStage('done');
+  countRelease({ namespace: run.spec.namespace, model: run.spec.model }, result);
   run.setPhase(result);
   run.status.outcome = {
     result,

@@ -14,7 +14,7 @@ case "$task" in
   typecheck) exec tsc -p tsconfig.json ;;
   format)    exec prettier --write . ;;
   stack)     exec node infra/local/stack/cli.ts "$@" ;;
-  worker)    exec node worker/dev.ts "$@" ;;
+  worker)    node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node worker/main.ts "$@" ;;
   demo)      exec node infra/local/demo/main.ts "$@" ;;
   bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"
              if [[ "${1:-}" == api ]]; then shift; exec node bench/api-bench.ts "$@"; fi

@@ -9,6 +9,7 @@ import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForVal
 import type { ReleaseRun } from '../release-run.ts';
 import { GATE_PROVIDERS, type GateSpec } from '../spec.ts';
 import { gateByName } from '../spec-helpers.ts';
+import { countGateMeasurement } from '../metrics.ts';
 
 const MEASUREMENTS_KEPT = 100;
 
@@ -107,6 +108,7 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, aft
   if (afterOneInterval) await sleep(intervalMs);
   for (;;) {
     const measurement = await measureOnce(run, gate);
+    countGateMeasurement({ namespace: run.spec.namespace, model: run.spec.model }, name, measurement.provider ?? 'unknown', measurement.verdict);
     const state = recordMeasurement(run.status.gates[name] ?? emptyGateState(name), measurement, {
       failureLimit: gate.failureLimit,
       consecutiveSuccesses: gate.consecutiveSuccesses,

@@ -6,7 +6,7 @@ import type { ReleaseRun } from '../release-run.ts';
 
 export async function rollbackStage(run: ReleaseRun, reason: string): Promise<string[]> {
   return CancellationScope.nonCancellable(async () => {
-    run.status.stage = 'rollback';
+    run.switchStage('rollback');
     run.setPhase('RollingBack');
     run.note(`rolling back: ${reason}`);
     const errors = await run.saga.compensate((name) => {
