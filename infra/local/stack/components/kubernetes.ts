@@ -106,7 +106,7 @@ export const kubeApiserver = processComponent({
   },
   healthUrl: (config) => `https://127.0.0.1:${config.ports.apiserver}/readyz`,
   describe: (config) => `https://127.0.0.1:${config.ports.apiserver}`,
-  env: (config) => ({ KUBECONFIG: pkiPaths(config).kubeconfig }),
+  env: (config) => ({ KUBECONFIG: pkiPaths(config).kubeconfig, SLIPWAY_KUBECTL: binaries(config).kubectl }),
 });
 
 /** Flags kube-controller-manager and kube-scheduler share: the admin kubeconfig, loopback, no leader election. */
