@@ -24,6 +24,10 @@ export class ReleaseRun {
   private measurementSequence = 0;
   /** When the current stage began (sandbox clock), for the stage-duration metric. */
   private stageStartedAt: number;
+  /** The wait (approval, promotion window) a pause or a gate's verdict wait hides, shown again after it. */
+  private hiddenWait: { phase: Phase; waitingFor: WaitingFor } | undefined;
+  /** A gate is inconclusive and waits for a human verdict: decisions are for it, not for an approval step. */
+  private verdictPending = false;
   /** The pending decision for the approval being waited on. */
   private decision: Decision | undefined;
   promoteNowBy: Actor | undefined;
@@ -145,19 +149,56 @@ export class ReleaseRun {
     this.throwIfAborted();
   }
 
+  /** Shows a wait in the status (approval, promotion window); under a pause it shows after resume. */
+  showWait(phase: Phase, waitingFor: WaitingFor): void {
+    if (this.status.paused) {
+      this.hiddenWait = { phase, waitingFor };
+      return;
+    }
+    this.status.waitingFor = waitingFor;
+    this.setPhase(phase);
+  }
+
+  /** The wait shown by showWait ended. */
+  endWait(): void {
+    if (this.status.paused) {
+      this.hiddenWait = undefined;
+      return;
+    }
+    delete this.status.waitingFor;
+    this.setPhase('Running');
+  }
+
+  /** Paused (by a human, a pause step, or an inconclusive gate): the current wait is hidden meanwhile. */
+  private enterPaused(waitingFor: WaitingFor): void {
+    if (!this.status.paused && this.status.waitingFor) this.hiddenWait = { phase: this.status.phase, waitingFor: this.status.waitingFor };
+    this.status.paused = true;
+    this.status.waitingFor = waitingFor;
+    this.setPhase('Paused');
+  }
+
+  private leavePaused(): void {
+    this.status.paused = false;
+    const hidden = this.hiddenWait;
+    this.hiddenWait = undefined;
+    if (hidden) {
+      this.status.waitingFor = hidden.waitingFor;
+      this.setPhase(hidden.phase);
+    } else {
+      delete this.status.waitingFor;
+      this.setPhase('Running');
+    }
+  }
+
   pause(by: Actor, reason: string): void {
     if (this.status.paused) return;
-    this.status.paused = true;
-    this.status.waitingFor = { kind: 'resume', what: reason, since: workflowIsoNow() };
-    this.setPhase('Paused');
+    this.enterPaused({ kind: 'resume', what: reason, since: workflowIsoNow() });
     this.note(`paused by ${by.actor}: ${reason}`);
   }
 
   resume(by: Actor): void {
     if (!this.status.paused) return;
-    this.status.paused = false;
-    delete this.status.waitingFor;
-    this.setPhase('Running');
+    this.leavePaused();
     this.note(`resumed by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`);
   }
 
@@ -167,18 +208,16 @@ export class ReleaseRun {
    */
   async awaitHumanVerdict(what: string): Promise<void> {
     this.decision = undefined;
-    this.status.paused = true;
-    this.status.waitingFor = { kind: 'approval', what: `${what} — approve (or resume) to go on, reject to roll back`, since: workflowIsoNow() };
-    this.setPhase('Paused');
+    this.verdictPending = true;
+    this.enterPaused({ kind: 'approval', what: `${what} — approve (or resume) to go on, reject to roll back`, since: workflowIsoNow() });
     this.note(`paused: ${what}`);
     await this.event('Warning', 'GateInconclusive', what);
     await condition(() => this.decision !== undefined || !this.status.paused || this.abortedBy !== undefined);
     // Set by an update or signal handler while the condition above waited.
     const decision = this.decision as Decision | undefined;
     this.decision = undefined;
-    this.status.paused = false;
-    delete this.status.waitingFor;
-    this.setPhase('Running');
+    this.verdictPending = false;
+    if (this.status.paused) this.leavePaused();
     this.throwIfAborted();
     if (!decision) return; // resumed
     const { kind, actor } = decision;
@@ -198,6 +237,9 @@ export class ReleaseRun {
 
   /** Why `actor` may not decide now, or undefined when they may. */
   private decisionProblem(actor: Actor): string | undefined {
+    if (this.status.paused && this.hiddenWait?.waitingFor.kind === 'approval' && !this.verdictPending) {
+      return `release ${this.status.releaseId} is paused; resume it, then decide: ${this.hiddenWait.waitingFor.what}`;
+    }
     if (!this.isAwaitingApproval()) {
       return `release ${this.status.releaseId} is not waiting for an approval (stage ${this.status.stage}, phase ${this.status.phase})`;
     }
@@ -227,14 +269,13 @@ export class ReleaseRun {
     this.decision = undefined;
     const waitingFor: WaitingFor = { kind: 'approval', what, since: workflowIsoNow() };
     if (timeoutMs !== undefined) waitingFor.deadline = new Date(workflowNow() + timeoutMs).toISOString();
-    this.status.waitingFor = waitingFor;
-    this.setPhase('AwaitingApproval');
+    this.showWait('AwaitingApproval', waitingFor);
     this.note(`waiting for approval: ${what}`);
     await this.event('Normal', 'AwaitingApproval', `waiting for approval: ${what}`);
-    const ended = () => this.decision !== undefined || this.abortedBy !== undefined || this.promoteNowBy !== undefined;
+    // A decision taken while a gate's verdict is pending is that verdict, not this approval.
+    const ended = () => (this.decision !== undefined && !this.verdictPending) || this.abortedBy !== undefined || this.promoteNowBy !== undefined;
     const decided = timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
-    delete this.status.waitingFor;
-    this.setPhase('Running');
+    this.endWait();
     this.throwIfAborted();
     let record: ApprovalRecord;
     // Set by an update or signal handler while the condition above waited.

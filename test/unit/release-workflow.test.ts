@@ -229,6 +229,24 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.result, 'Promoted');
   });
 
+  it('a pause over a pending approval hides it; resume brings the same approval back', async () => {
+    const { outcome } = await withRelease({ spec: { shadow: undefined }, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
+      const waiting = await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
+      await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'dave', comment: 'checking dashboards' }] });
+      await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] }), (e: unknown) => {
+        assert.match(String((e as WorkflowUpdateFailedError).cause?.message), /is paused; resume it, then decide: canary step 2/);
+        return true;
+      });
+      const resumed = await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'dave' }] });
+      assert.equal(resumed.phase, 'AwaitingApproval');
+      assert.deepEqual(resumed.waitingFor, waiting.waitingFor);
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor, a.at_step]), [['approved', 'bob', 'canary step 2/3']]);
+  });
+
   for (const stage of ['shadow', 'canary', 'promote'] as const) {
     it(`aborts in ${stage} and rolls back`, async () => {
       const spec = { promote: { approval: { required: true } } };
@@ -390,6 +408,28 @@ describe('release workflow gates: quality, judges, evaluators (time-skipping, st
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor]), [['approved', 'bob']]);
     assert.match(outcome.approvals[0]?.at_step ?? '', /latency is inconclusive/);
+  });
+
+  it('an inconclusive gate during an approval step: the verdict and the approval are decided apart', async () => {
+    // Measurements 0–9 pass (shadow-free canary step 1 at 10%), then no data while the approval waits.
+    const gateValues = { 'error-rate': (i: number) => (i === 11 ? null : 0.001) };
+    const spec = { shadow: undefined, gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s' }] };
+    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues } }, async (handle) => {
+      const approval = await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
+      const verdict = await waitForStatus(handle, (s) => s.phase === 'Paused', 'the inconclusive gate during the approval');
+      assert.match(verdict.waitingFor?.what ?? '', /gate error-rate is inconclusive/);
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'carol', comment: 'no traffic at night' }] });
+      // The gate's verdict does not approve the canary step: its approval is asked again.
+      const back = await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'the approval again');
+      assert.deepEqual(back.waitingFor, approval.waitingFor);
+      assert.equal(back.weights.canary, 10);
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+      return handle.result();
+    });
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor]), [['approved', 'carol'], ['approved', 'bob']]);
+    assert.match(outcome.approvals[0]?.at_step ?? '', /error-rate is inconclusive/);
+    assert.equal(outcome.approvals[1]?.at_step, 'canary step 2/3');
   });
 
   it('an evaluator that is down is inconclusive, never a pass; rejecting then rolls back', async () => {

@@ -28,14 +28,12 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
     }
     const waitMs = next.getTime() - now.getTime();
     if (waitMs <= 0) return;
-    run.status.waitingFor = { kind: 'promotion-window', what: `promotion allowed from ${next.toISOString()}`, since: workflowIsoNow() };
-    run.setPhase('AwaitingPromotionWindow');
+    run.showWait('AwaitingPromotionWindow', { kind: 'promotion-window', what: `promotion allowed from ${next.toISOString()}`, since: workflowIsoNow() });
     run.note(`waiting for the promotion window: ${next.toISOString()}`);
     const promotedNow = run.promoteNowBy !== undefined;
     await condition(() => run.abortedBy !== undefined || (!promotedNow && run.promoteNowBy !== undefined), waitMs);
     run.throwIfAborted();
-    delete run.status.waitingFor;
-    run.setPhase('Running');
+    run.endWait();
   }
 }
 
