@@ -77,7 +77,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await deps.client.workflowService.getSystemInfo({});
     },
   });
-  await app.register(releaseRoutes, { service });
+  const closing = new AbortController();
+  app.addHook('preClose', (done) => {
+    closing.abort();
+    done();
+  });
+  await app.register(releaseRoutes, { service, closing: closing.signal });
   await app.register(actionRoutes, { service });
   await app.register(scheduleRoutes, { schedules: new PromotionSchedules(deps.client, deps.taskQueue) });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

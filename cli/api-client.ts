@@ -53,7 +53,7 @@ export class ApiClient {
       });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem);
+      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, { transient: true });
     }
     const text = await response.text();
     let json: unknown = undefined;
@@ -66,7 +66,7 @@ export class ApiClient {
     }
     if (!response.ok) {
       const problem = Problem.safeParse(json);
-      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status));
+      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status), { transient: response.status >= 500 });
     }
     return json;
   }
@@ -78,11 +78,11 @@ export class ApiClient {
       response = await fetch(`${this.baseUrl}${path}`, { headers: this.headers({ accept: 'text/event-stream' }), ...(signal ? { signal } : {}) });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem);
+      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, { transient: true });
     }
     if (!response.ok || !response.body) {
       const problem = Problem.safeParse(await response.json().catch(() => undefined));
-      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status));
+      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status), { transient: response.status >= 500 });
     }
     return response.body;
   }

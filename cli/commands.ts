@@ -117,12 +117,30 @@ export async function showHistory(ctx: CommandContext, target: { namespace: stri
 export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'abort', 'promote'] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** What the API accepted: the release acts on it in its next step (its phase may not show it yet). */
+const ACTION_DONE: Record<Action, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  pause: 'paused',
+  resume: 'resumed',
+  abort: 'abort requested',
+  promote: 'promote-now requested',
+};
+const ACTION_EFFECT: Record<Action, string> = {
+  approve: 'goes on',
+  reject: 'rolls back',
+  pause: 'holds (its clocks stop)',
+  resume: 'goes on',
+  abort: 'rolls back',
+  promote: 'skips its remaining steps and approvals',
+};
+
 export async function act(ctx: CommandContext, action: Action, target: { namespace: string; model: string }, comment: string | undefined): Promise<number> {
   if (action === 'reject' && !comment) throw new CliError('reject needs a reason: -m "why"', ExitCode.usage);
   const body = JSON.stringify(comment ? { comment } : {});
   const status = (await ctx.api.request('POST', `${releasePath(target)}/${action}`, { text: body, contentType: 'application/json' })) as ReleaseStatus;
   if (ctx.out.json) printJson(ctx.out, status);
-  else ctx.out.write(`${action}: done — ${status.model} ${status.version} is ${status.phase} (stage ${status.stage})\n`);
+  else ctx.out.write(`${ACTION_DONE[action]}: ${status.model} ${status.version} ${ACTION_EFFECT[action]} (stage ${status.stage})\n`);
   return ExitCode.ok;
 }
 
@@ -146,16 +164,19 @@ export async function schedule(
   return ExitCode.ok;
 }
 
-/** Follows the release's event stream until it ends; exit 0 when promoted, 1 otherwise. */
+/** How long `watch` keeps trying to reconnect when the API goes away (e.g. a rolling restart). */
+const RECONNECT_MS = 1000;
+const RECONNECT_ATTEMPTS = 60;
+
+/**
+ * Follows the release's event stream until it ends; exit 0 when promoted, 1 otherwise. A stream that
+ * ends early or an API that is briefly unreachable is reconnected to (the release goes on regardless).
+ */
 export async function watchRelease(ctx: CommandContext, target: { namespace: string; model: string }): Promise<number> {
   const hint = `approve with: slipway approve ${target.namespace}/${target.model} -m "…"`;
   let last: ReleaseStatus | undefined;
   let drawn = 0;
-  const stream = await ctx.api.stream(`${releasePath(target)}/events`);
-  for await (const event of parseServerSentEvents(stream)) {
-    if (event.event === 'end') break;
-    if (event.event !== 'status') continue;
-    const status = JSON.parse(event.data) as ReleaseStatus;
+  const show = (status: ReleaseStatus) => {
     if (ctx.out.json) ctx.out.write(`${JSON.stringify(status)}\n`);
     else if (ctx.out.tty) {
       const lines = renderStatus(status, hint);
@@ -163,6 +184,32 @@ export async function watchRelease(ctx: CommandContext, target: { namespace: str
       drawn = lines.length;
     } else for (const line of changeLines(last, status)) ctx.out.write(`${line}\n`);
     last = status;
+  };
+  for (let failures = 0; ; ) {
+    let ended = false;
+    let problem: unknown;
+    try {
+      const stream = await ctx.api.stream(`${releasePath(target)}/events`);
+      for await (const event of parseServerSentEvents(stream)) {
+        if (event.event === 'end') {
+          ended = true;
+          break;
+        }
+        if (event.event === 'error') problem = new CliError(`the API could not read the release: ${event.data}`, ExitCode.apiProblem);
+        if (event.event !== 'status') continue;
+        failures = 0; // progress: every (re)connection starts with the current status
+        show(JSON.parse(event.data) as ReleaseStatus);
+      }
+    } catch (error) {
+      // 401/403/404 will not get better; a refused connection, a 5xx or a cut stream may.
+      if (error instanceof CliError && !error.transient) throw error;
+      problem = error;
+    }
+    if (ended || last?.outcome) break;
+    if (++failures > RECONNECT_ATTEMPTS) {
+      throw problem instanceof CliError ? problem : new CliError(`the event stream keeps failing${problem ? `: ${(problem instanceof Error ? problem.message : JSON.stringify(problem))}` : ''}; run \`slipway watch\` again`, ExitCode.apiProblem);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
   }
   if (!last?.outcome) {
     // The stream ended without the final status (e.g. the release had ended already): ask for it.

@@ -16,8 +16,11 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** An error the CLI reports as a message (no stack trace) with its exit code. */
 export class CliError extends Error {
   readonly exitCode: ExitCode;
-  constructor(message: string, exitCode: ExitCode) {
+  /** The API could not be reached or answered 5xx: trying again later may work. */
+  readonly transient: boolean;
+  constructor(message: string, exitCode: ExitCode, options: { transient?: boolean } = {}) {
     super(message);
     this.exitCode = exitCode;
+    this.transient = options.transient ?? false;
   }
 }

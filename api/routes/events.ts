@@ -1,5 +1,7 @@
 // A release's status as Server-Sent Events: the status is read every POLL_MS and sent when it
-// changed; `end` follows once the release has ended. Stops when the client goes away.
+// changed; `end` follows once the release has ended. Stops when the client goes away, and when the
+// server shuts down (`closing`), so a shutdown never waits on open streams; clients reconnect.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const POLL_MS = 500;
@@ -10,12 +12,13 @@ interface StatusLike {
   outcome?: unknown;
 }
 
-export async function followRelease(request: FastifyRequest, reply: FastifyReply, read: () => Promise<StatusLike>): Promise<void> {
+export async function followRelease(request: FastifyRequest, reply: FastifyReply, read: () => Promise<StatusLike>, closing: AbortSignal): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   let open = true;
   request.raw.on('close', () => (open = false));
+  closing.addEventListener('abort', () => (open = false), { once: true });
   const send = (event: string, data: string) => open && raw.write(`event: ${event}\ndata: ${data}\n\n`);
   let last = '';
   let lastWrite = Date.now();
@@ -41,7 +44,7 @@ export async function followRelease(request: FastifyRequest, reply: FastifyReply
         send('end', '{}');
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS, undefined, { signal: closing }).catch(() => undefined);
     }
   } finally {
     raw.end();

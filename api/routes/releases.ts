@@ -12,6 +12,8 @@ import { followRelease } from './events.ts';
 
 export interface ReleaseRoutesOptions {
   service: ReleaseService;
+  /** Aborted when the server starts closing: event streams end then. */
+  closing: AbortSignal;
 }
 
 /** ReleaseStatus is a TypeScript interface; ReleaseStatusDoc documents (and passes through) it. */
@@ -21,7 +23,7 @@ export function asStatusDoc(status: object): z.infer<typeof ReleaseStatusDoc> {
 
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, Problem]));
 
-export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (app, { service }, done) => {
+export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (app, { service, closing }, done) => {
   app.post(
     '/v1/releases',
     {
@@ -98,7 +100,7 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (ap
       authorize(request, 'read', request.params.namespace);
       const { namespace, model } = request.params;
       await service.status(namespace, model); // 404 before the stream starts
-      await followRelease(request, reply, () => service.status(namespace, model));
+      await followRelease(request, reply, () => service.status(namespace, model), closing);
     },
   );
   done();

@@ -15,7 +15,8 @@ export const scheduleRoutes: FastifyPluginCallbackZod<{ schedules: PromotionSche
     path,
     { schema: { summary: 'Promote the release at a time (replaces an existing schedule)', params: ReleaseParams, body: PromotionScheduleBody, response: { 200: PromotionSchedule, ...problems(400, 401, 403, 413, 415) } } },
     async (request) => {
-      const principal = authorize(request, 'deploy', request.params.namespace);
+      // A scheduled promotion is a promote-now deferred: it needs the approve permission.
+      const principal = authorize(request, 'approve', request.params.namespace);
       return schedules.put(request.params.namespace, request.params.model, request.body, principal.subject);
     },
   );
@@ -24,7 +25,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod<{ schedules: PromotionSche
     return schedules.get(request.params.namespace, request.params.model);
   });
   app.delete(path, { schema: { summary: 'Remove the promotion schedule', params: ReleaseParams, response: { 204: z.null().meta({ description: 'deleted' }), ...problems(400, 401, 403, 404) } } }, async (request, reply) => {
-    authorize(request, 'deploy', request.params.namespace);
+    authorize(request, 'approve', request.params.namespace);
     await schedules.delete(request.params.namespace, request.params.model);
     return reply.status(204).send(null);
   });

@@ -147,7 +147,11 @@ describe('API end to end', { concurrency: 4 }, () => {
     assert.equal((await start(body)).status, 202);
     await until('scheduled', (s) => s.stage === 'promote' && s.phase === 'AwaitingApproval', 'promotion approval');
     const at = new Date(Date.now() + 4_000).toISOString();
-    const put = await call(api, 'PUT', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.deployer, body: { at } });
+    // A scheduled promotion is a deferred promote-now: a deployer may not set one (no self-approval).
+    const denied = await call(api, 'PUT', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.deployer, body: { at } });
+    assert.equal(denied.status, 403);
+    assert.match(denied.body.detail ?? '', /dee-deployer \(roles deployer\) may not approve/);
+    const put = await call(api, 'PUT', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.approver, body: { at } });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.scheduleId, `promotion/${ns.name}/scheduled`);
     assert.equal((put.body.nextActionTimes as string[])[0], new Date(Math.floor(Date.parse(at) / 1000) * 1000).toISOString());
@@ -157,10 +161,10 @@ describe('API end to end', { concurrency: 4 }, () => {
     const done = await until('scheduled', (s) => s.outcome !== undefined, 'promoted by the schedule', 60_000);
     assert.equal(done.outcome?.result, 'Promoted');
     assert.ok(Date.parse(done.outcome.at) >= Date.parse(at), `promoted at ${done.outcome?.at}, scheduled ${at}`);
-    assert.deepEqual(done.approvals.map((a) => [a.decision, a.actor]), [['promoted-now', 'dee-deployer']]);
+    assert.deepEqual(done.approvals.map((a) => [a.decision, a.actor]), [['promoted-now', 'abe-approver']]);
     assert.ok(done.timeline.some((t) => t.message === 'promotion schedule removed'));
     assert.equal((await call(api, 'GET', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.viewer })).status, 404);
-    const past = await call(api, 'PUT', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.deployer, body: { at: '2020-01-01T00:00:00Z' } });
+    const past = await call(api, 'PUT', `/v1/releases/${ns.name}/scheduled/promotion-schedule`, { token: api.tokens.approver, body: { at: '2020-01-01T00:00:00Z' } });
     assert.equal(past.status, 400);
     assert.equal(past.body.issues?.[0]?.path, 'at');
   });

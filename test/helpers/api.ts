@@ -12,17 +12,29 @@ import { sha256Hex, TokenAuthenticator, type Role } from '../../api/auth/tokens.
 import type { TestNamespace } from './cluster.ts';
 import { uniqueTaskQueue, workflowBundle } from './temporal.ts';
 
+export type TestTokens = Record<'admin' | 'viewer' | 'deployer' | 'approver' | 'outsider', string>;
+
 export interface ApiUnderTest {
   app: FastifyInstance;
   url: string;
-  tokens: Record<'admin' | 'viewer' | 'deployer' | 'approver' | 'outsider', string>;
+  /** The task queue of its worker (releases started through this API run there). */
+  taskQueue: string;
+  tokens: TestTokens;
   /** Everything the API logged. */
   logs: () => string;
   stop(): Promise<void>;
 }
 
-export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, options: { separationOfDuties?: boolean } = {}): Promise<ApiUnderTest> {
-  const taskQueue = uniqueTaskQueue('api');
+export interface StartApiOptions {
+  separationOfDuties?: boolean;
+  /** To restart an API where it was: same port, same worker task queue, same tokens. */
+  port?: number;
+  taskQueue?: string;
+  tokens?: TestTokens;
+}
+
+export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, options: StartApiOptions = {}): Promise<ApiUnderTest> {
+  const taskQueue = options.taskQueue ?? uniqueTaskQueue('api');
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -31,7 +43,7 @@ export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, 
   });
   const workerRun = worker.run();
   const random = () => `tok-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-  const tokens = { admin: random(), viewer: random(), deployer: random(), approver: random(), outsider: random() };
+  const tokens = options.tokens ?? { admin: random(), viewer: random(), deployer: random(), approver: random(), outsider: random() };
   const entry = (token: string, subject: string, roles: Role[], namespaces?: string[]) => ({ subject, roles, tokenSha256: sha256Hex(token), ...(namespaces ? { namespaces } : {}) });
   let logs = '';
   const app = await buildApp({
@@ -54,11 +66,12 @@ export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, 
       },
     }),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
     app,
     url,
+    taskQueue,
     tokens,
     logs: () => logs,
     async stop() {
