@@ -198,6 +198,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     return finish(run, 'RolledBack', errors.length ? `${reason} (rollback errors: ${errors.join('; ')})` : reason, failureType, measurement);
   }
   await removePromotionSchedule(run);
+  // Added after releases were running: older histories end without this Event.
+  if (patched('promoted-event')) await run.event('Normal', 'ReleasePromoted', `${spec.version} promoted: it serves 100% of traffic`);
   return finish(run, 'Promoted', `${spec.version} promoted`);
 }
 
