@@ -1,14 +1,13 @@
 // API configuration from the environment, validated with zod.
 import { z } from 'zod';
+import { TemporalConnectionEnv } from '../worker/temporal-connection.ts';
 import { TASK_QUEUE } from '../workflows/ids.ts';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-const ApiEnv = z.object({
+const ApiEnv = TemporalConnectionEnv.extend({
   SLIPWAY_API_HOST: z.string().min(1).default('127.0.0.1'),
   SLIPWAY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SLIPWAY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   /** A YAML or JSON file: a list of { subject, roles, namespaces?, tokenSha256 }. */
   SLIPWAY_API_TOKENS_FILE: z.string().min(1).optional(),

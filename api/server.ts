@@ -1,14 +1,18 @@
-// `npm run api`: the Slipway API on SLIPWAY_API_HOST:SLIPWAY_API_PORT (default 127.0.0.1:8080).
+// `npm run api`: the Slipway API on SLIPWAY_API_HOST:SLIPWAY_API_PORT (default 127.0.0.1:8080). A bad
+// configuration (env, token table, TLS files) exits 2 with a message naming it, no stack trace.
 import { Client, Connection } from '@temporalio/client';
 import { createKubernetesClients } from '../activities/kubernetes/clients.ts';
+import { connectionOptions } from '../worker/temporal-connection.ts';
 import { buildApp } from './app.ts';
 import { loadTokenTable, TokenAuthenticator } from './auth/tokens.ts';
 import { loadApiConfig } from './config.ts';
 
 let config;
 let tokens;
+let temporal;
 try {
   config = loadApiConfig();
+  temporal = connectionOptions(config);
   tokens = loadTokenTable({ file: config.SLIPWAY_API_TOKENS_FILE, json: config.SLIPWAY_API_TOKENS });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
@@ -16,7 +20,7 @@ try {
 }
 if (tokens.length === 0) console.error('warning: no API tokens configured (SLIPWAY_API_TOKENS_FILE / SLIPWAY_API_TOKENS): every /v1 request will get 401');
 
-const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await Connection.connect(temporal);
 const app = await buildApp({
   client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
   kubernetes: createKubernetesClients(),

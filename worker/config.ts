@@ -1,23 +1,16 @@
 // Worker configuration from the environment, validated with zod.
 import { z } from 'zod';
 import { TASK_QUEUE } from '../workflows/ids.ts';
+import { TemporalConnectionEnv } from './temporal-connection.ts';
 
 /** `host:port` (port 0 = any free port), or `off`. */
 const bindAddress = z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port (e.g. 127.0.0.1:9464) or off')]);
 
-const WorkerEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+const WorkerEnv = TemporalConnectionEnv.extend({
   SLIPWAY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   PROMETHEUS_URL: z.url().optional(),
   SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
-  // Hosted Temporal (e.g. Temporal Cloud): an API key and/or mTLS. Paths are read at connect time.
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS_CA: z.string().min(1).optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** /healthz, /readyz and /metrics (Slipway's and Temporal's metrics in one scrape). */
   SLIPWAY_WORKER_HTTP: bindAddress.default('127.0.0.1:9464'),
   /** Where the Temporal runtime's own Prometheus exporter listens (scraped through /metrics above). */

@@ -5,7 +5,7 @@ import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@tem
 import { createActivities } from '../activities/index.ts';
 import { createKubernetesClients } from '../activities/kubernetes/clients.ts';
 import type { WorkerConfig } from './config.ts';
-import type { TemporalConnectionOptions } from './connection-options.ts';
+import type { TemporalConnectionOptions } from './temporal-connection.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

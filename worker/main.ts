@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
-import { connectionOptions, type TemporalConnectionOptions } from './connection-options.ts';
+import { connectionOptions, type TemporalConnectionOptions } from './temporal-connection.ts';
 import { createReleaseWorker } from './create-worker.ts';
 import { startWorkerHttpServer } from './http-server.ts';
 import { createLogger, temporalLogger } from './logging.ts';
