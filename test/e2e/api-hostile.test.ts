@@ -36,6 +36,7 @@ before(async () => {
   for (running = await status('target'); running.phase !== 'Paused'; running = await status('target')) await new Promise((r) => setTimeout(r, 250));
 });
 after(async () => {
+  await api?.terminateLeftovers();
   await api?.stop();
   await ns?.delete();
   await env?.teardown();

@@ -22,6 +22,7 @@ before(async () => {
   api = await startApi(env, ns);
 });
 after(async () => {
+  await api?.terminateLeftovers();
   await api?.stop();
   await ns?.delete();
   await env?.teardown();

@@ -33,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   for (const child of children) child.kill('SIGKILL'); // a failed test may leave a --watch running
+  await api?.terminateLeftovers();
   await api?.stop();
   await ns?.delete();
   await env?.teardown();
