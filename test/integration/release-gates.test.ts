@@ -6,9 +6,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
-import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { ANNOTATION_QUALITY_SCORES } from '../../activities/kubernetes/labels.ts';
 import { abortUpdate, approveUpdate, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
@@ -16,12 +13,11 @@ import type { ReleaseSpecInput } from '../../workflows/spec.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';
-import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';
+import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 let env: TestWorkflowEnvironment;
 let ns: TestNamespace;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startRealWorker>>;
 let evaluator: Server;
 let evaluatorUrl: string;
 /** What the evaluator answers, by version; every request it saw. */
@@ -40,18 +36,11 @@ before(async () => {
   });
   await new Promise<void>((resolve) => evaluator.listen(0, '127.0.0.1', resolve));
   evaluatorUrl = `http://127.0.0.1:${(evaluator.address() as AddressInfo).port}`;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ kubernetes: createKubernetesClients(ns.kc), prometheusUrl: process.env.PROMETHEUS_URL }),
-  });
-  workerRun = worker.run();
+  worker = await startRealWorker(env, taskQueue, ns.kc);
 });
 
 after(async () => {
-  worker?.shutdown();
-  await workerRun;
+  await worker?.stop();
   evaluator?.close();
   await ns?.delete();
   await env?.teardown();

@@ -4,38 +4,27 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
-import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { abortUpdate, approveUpdate, rejectUpdate, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec, type FixtureOptions } from '../helpers/release-fixtures.ts';
-import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';
+import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { startWorkerProcess } from '../helpers/worker-process.ts';
 
 let env: TestWorkflowEnvironment;
 let ns: TestNamespace;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startRealWorker>>;
 const taskQueue = uniqueTaskQueue('release-it');
 
 before(async () => {
   env = await devServerEnv();
   ns = await createTestNamespace('release-it');
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ kubernetes: createKubernetesClients(ns.kc), prometheusUrl: process.env.PROMETHEUS_URL }),
-  });
-  workerRun = worker.run();
+  worker = await startRealWorker(env, taskQueue, ns.kc);
 });
 
 after(async () => {
-  worker?.shutdown();
-  await workerRun;
+  await worker?.stop();
   await ns?.delete();
   await env?.teardown();
 });
