@@ -6,7 +6,7 @@ import type { ReleaseSpec } from '../../workflows/spec.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, toResourceList, type CapacityVerdict } from './capacity.ts';
-import { apiStatus, type KubernetesClients } from './clients.ts';
+import { apiMessage, apiStatus, type KubernetesClients } from './clients.ts';
 import {
   captureStableState,
   deployCandidate,
@@ -62,9 +62,9 @@ export function createKubernetesActivities(clients: KubernetesClients) {
       ];
       // The dry-runs and the reads for the capacity check are independent: all at once.
       const [nodes, pods, quotas] = await Promise.all([
-        Promise.all(objects.map((object) => serverSideApply(clients, object, { dryRun: true }))).then(() => clients.core.listNode()),
-        clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
-        clients.core.listNamespacedResourceQuota({ namespace: spec.namespace }),
+        Promise.all(objects.map((object) => serverSideApply(clients, object, { dryRun: true }))).then(() => forbiddenIsFinal('list nodes', clients.core.listNode())),
+        forbiddenIsFinal('list pods in all namespaces', clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })),
+        forbiddenIsFinal(`list resourcequotas in ${spec.namespace}`, clients.core.listNamespacedResourceQuota({ namespace: spec.namespace })),
       ]);
       const capacity = checkCapacity({
         nodes: nodes.items,
@@ -164,3 +164,13 @@ export function createKubernetesActivities(clients: KubernetesClients) {
 }
 
 export type KubernetesActivities = ReturnType<typeof createKubernetesActivities>;
+
+/** A read the preflight needs that RBAC forbids will not succeed on a retry: fail the build, saying which. */
+async function forbiddenIsFinal<T>(what: string, read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (apiStatus(error) !== 403) throw error;
+    throw ApplicationFailure.nonRetryable(`the preflight may not ${what} (HTTP 403): ${apiMessage(error)}`, FailureType.DryRunFailed, { status: 403 });
+  }
+}
