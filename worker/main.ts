@@ -13,18 +13,28 @@ import { startWorkerHttpServer } from './http-server.ts';
 import { createLogger, temporalLogger } from './logging.ts';
 import { temporalTelemetry } from './metrics.ts';
 
+/** A configuration problem: said in one line on stderr, exit 2 (no stack trace). */
+function configurationError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
 let config: WorkerConfig;
 let connection: TemporalConnectionOptions;
-let bundleCode: string | undefined;
-const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;
 try {
   config = loadWorkerConfig();
   connection = connectionOptions(config);
-  if (bundlePath) bundleCode = readFileSync(bundlePath, 'utf8');
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${bundlePath && !message.startsWith('invalid') ? `cannot read SLIPWAY_WORKFLOW_BUNDLE ${bundlePath}: ` : ''}${message}\n`);
-  process.exit(2);
+  configurationError(error instanceof Error ? error.message : String(error));
+}
+const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;
+let bundleCode: string | undefined;
+if (bundlePath) {
+  try {
+    bundleCode = readFileSync(bundlePath, 'utf8');
+  } catch (error) {
+    configurationError(`cannot read SLIPWAY_WORKFLOW_BUNDLE ${bundlePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 const logger = createLogger(config.SLIPWAY_LOG_LEVEL);
