@@ -86,9 +86,9 @@ export function changeLines(previous: ReleaseStatus | undefined, next: ReleaseSt
     if (previous.phase !== next.phase && !next.outcome) say(`phase ${next.phase}`);
   }
   if (next.step && (previous?.step?.index !== next.step.index)) say(`step ${next.step.index}/${next.step.total} ${next.step.description}`);
-  if (previous && (previous.weights.canary !== next.weights.canary || previous.weights.stable !== next.weights.stable)) {
-    say(`weights stable ${next.weights.stable}% canary ${next.weights.canary}%`);
-  }
+  // The first status shows the weights when traffic has moved already; later ones when they change.
+  const weightsChanged = previous ? previous.weights.canary !== next.weights.canary || previous.weights.stable !== next.weights.stable : next.weights.canary !== 0;
+  if (weightsChanged) say(`weights stable ${next.weights.stable}% canary ${next.weights.canary}%`);
   if ((previous?.mirrorPercent ?? null) !== next.mirrorPercent) say(next.mirrorPercent === null ? 'mirror off' : `mirror ${next.mirrorPercent}%`);
   for (const [name, gate] of Object.entries(next.gates)) {
     const before = previous?.gates[name];

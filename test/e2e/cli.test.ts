@@ -251,15 +251,15 @@ describe('slipway CLI against the real API', { concurrency: 4 }, () => {
       const file = specFile({ model: 'restarted', version: 'v1', steps: [{ weight: 50, hold: '1s' }] });
       const v1 = await slipway(['release', 'start', '-f', file, '--watch'], own.tokens.admin, own.url);
       assert.equal(v1.code, 0, v1.stderr);
-      const watching = slipway(['release', 'start', '-f', specFile({ model: 'restarted', version: 'v2', steps: [{ weight: 20, hold: '8s' }] }), '--watch'], own.tokens.admin, own.url);
+      const watching = slipwayLive(['release', 'start', '-f', specFile({ model: 'restarted', version: 'v2', steps: [{ weight: 20, hold: '8s' }] }), '--watch'], own.tokens.admin, own.url);
       const deadline = Date.now() + 60_000;
-      while ((await status('restarted', own))?.weights.canary !== 20) {
-        assert.ok(Date.now() < deadline, 'canary at 20%');
-        await new Promise((resolve) => setTimeout(resolve, 200));
+      while (!watching.stdout().includes('weights stable 80% canary 20%')) {
+        assert.ok(Date.now() < deadline, `the watch never showed canary at 20%:\n${watching.stdout()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await own.stop(); // ends the open event stream (and the worker) at once
       own = await startApi(env, ns, { port, taskQueue: own.taskQueue, tokens: own.tokens });
-      const run = await watching;
+      const run = await watching.done;
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /weights stable 80% canary 20%/);
       assert.match(run.stdout, /outcome {2}Promoted: v2 promoted/);
@@ -270,7 +270,7 @@ describe('slipway CLI against the real API', { concurrency: 4 }, () => {
 
   it('on a terminal, --watch redraws a live view in place', async () => {
     await withStable('tty');
-    const file = specFile({ model: 'tty', version: 'v2', steps: [{ weight: 30, hold: '2s' }] });
+    const file = specFile({ model: 'tty', version: 'v2', steps: [{ weight: 30, hold: '4s' }] }); // long enough for several 500 ms samples
     // util-linux `script` gives the CLI a pseudo-terminal for stdout.
     const command = [process.execPath, cliMain, 'release', 'start', '-f', file, '--watch'].map((a) => `'${a}'`).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, SLIPWAY_API_URL: api.url, SLIPWAY_TOKEN: api.tokens.admin }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -109,7 +109,9 @@ describe('slipway CLI: live view', () => {
 
   it('prints one plain line per change when not a terminal', () => {
     const first = status();
-    assert.deepEqual(changeLines(undefined, first), ['16:00:05 fraud v2 in ml: stage canary, Running', '16:00:05 step 2/4 weight 25% for 10m']);
+    // Joining a release under way: the first lines say where it is, weights included.
+    assert.deepEqual(changeLines(undefined, first), ['16:00:05 fraud v2 in ml: stage canary, Running', '16:00:05 step 2/4 weight 25% for 10m', '16:00:05 weights stable 75% canary 25%']);
+    assert.deepEqual(changeLines(undefined, status({ stage: 'build', weights: { stable: 100, canary: 0 } })).length, 2, 'no weights line before traffic moved');
     assert.deepEqual(changeLines(first, first), [], 'nothing changed, nothing printed');
     const moved = status({ step: { index: 3, total: 4, description: 'weight 50%' }, weights: { stable: 50, canary: 50 }, updatedAt: '2026-11-22T16:10:00Z' });
     assert.deepEqual(changeLines(first, moved), ['16:10:00 step 3/4 weight 50%', '16:10:00 weights stable 50% canary 50%']);
