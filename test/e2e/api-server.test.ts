@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../../api/auth/tokens.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../infra/local/stack/free-port.ts';
 
 const server = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 

@@ -16,7 +16,7 @@ import type { ReleaseStatus } from '../../workflows/status.ts';
 import { call, startApi, type ApiUnderTest } from '../helpers/api.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec, type FixtureOptions } from '../helpers/release-fixtures.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../infra/local/stack/free-port.ts';
 import { devServerEnv } from '../helpers/temporal.ts';
 
 const cliMain = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../infra/local/stack/free-port.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';

@@ -4,13 +4,11 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { buildApp } from '../../api/app.ts';
 import { sha256Hex, TokenAuthenticator, type Role } from '../../api/auth/tokens.ts';
 import type { TestNamespace } from './cluster.ts';
-import { uniqueTaskQueue, workflowBundle } from './temporal.ts';
+import { startRealWorker, uniqueTaskQueue } from './temporal.ts';
 
 export type TestTokens = Record<'admin' | 'viewer' | 'deployer' | 'approver' | 'outsider', string>;
 
@@ -37,13 +35,7 @@ export interface StartApiOptions {
 
 export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, options: StartApiOptions = {}): Promise<ApiUnderTest> {
   const taskQueue = options.taskQueue ?? uniqueTaskQueue('api');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ kubernetes: createKubernetesClients(ns.kc), prometheusUrl: process.env.PROMETHEUS_URL, temporalClient: env.client }),
-  });
-  const workerRun = worker.run();
+  const worker = await startRealWorker(env, taskQueue, ns.kc, { withTemporalClient: true });
   const random = () => `tok-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const tokens = options.tokens ?? { admin: random(), viewer: random(), deployer: random(), approver: random(), outsider: random() };
   const entry = (token: string, subject: string, roles: Role[], namespaces?: string[]) => ({ subject, roles, tokenSha256: sha256Hex(token), ...(namespaces ? { namespaces } : {}) });
@@ -78,8 +70,7 @@ export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, 
     logs: () => logs,
     async stop() {
       await app.close();
-      worker.shutdown();
-      await workerRun;
+      await worker.stop();
     },
     async terminateLeftovers() {
       // Releases a test left open (e.g. waiting at a pause) would stay open in the dev server forever.

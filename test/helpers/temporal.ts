@@ -62,13 +62,20 @@ export function uniqueTaskQueue(prefix: string): string {
 }
 
 
-/** A worker with the real activities (local cluster through `kc`, Prometheus), running until stopped. */
-export async function startRealWorker(env: TestWorkflowEnvironment, taskQueue: string, kc: KubeConfig): Promise<{ worker: Worker; stop(): Promise<void> }> {
+/**
+ * A worker with the real activities (the cluster as `kc` sees it, Prometheus; with
+ * `withTemporalClient`, the schedule activities too), running until stopped.
+ */
+export async function startRealWorker(env: TestWorkflowEnvironment, taskQueue: string, kc: KubeConfig, options: { withTemporalClient?: boolean } = {}): Promise<{ worker: Worker; stop(): Promise<void> }> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ kubernetes: createKubernetesClients(kc), prometheusUrl: process.env.PROMETHEUS_URL }),
+    activities: createActivities({
+      kubernetes: createKubernetesClients(kc),
+      prometheusUrl: process.env.PROMETHEUS_URL,
+      ...(options.withTemporalClient ? { temporalClient: env.client } : {}),
+    }),
   });
   const running = worker.run();
   return {

@@ -9,15 +9,13 @@ import { execFileSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
 import { createKubernetesActivities } from '../../activities/kubernetes/activities.ts';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import { ReleaseSpec } from '../../workflows/spec.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';
-import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';
+import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 interface Obj extends k8s.KubernetesObject {
   metadata: { name: string; namespace?: string };
@@ -150,13 +148,8 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
   it('the worker ServiceAccount runs a release end to end in a managed namespace', async () => {
     const workerKc = await serviceAccountKubeConfig(system.kc, system.name, 'slipway-worker');
     const taskQueue = uniqueTaskQueue('rbac');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: createActivities({ kubernetes: createKubernetesClients(workerKc), prometheusUrl: process.env.PROMETHEUS_URL }),
-    });
-    await worker.runUntil(async () => {
+    const worker = await startRealWorker(env, taskQueue, workerKc);
+    try {
       const run = async (version: string, extra: Partial<ReleaseInput['spec']> = {}) => {
         const input: ReleaseInput = { spec: { ...releaseSpec({ namespace: managed.name, model: 'rbac', version, steps: [{ weight: 50, hold: '2s' }] }), ...extra }, submittedBy: 'ci' };
         return (await env.client.workflow.start(release, { taskQueue, workflowId: `rbac-${managed.name}-${version}`, args: [input] })).result();
@@ -166,7 +159,9 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
       // v2 with a build Job: Jobs, pods, scale, the route and the candidate's removal all exercised.
       const second = await run('v2', { build: { job: { image: 'registry.example.com/eval:1', timeout: '2m' } } });
       assert.equal(second.outcome.result, 'Promoted', second.outcome.reason);
-    });
+    } finally {
+      await worker.stop();
+    }
     assert.deepEqual(await clusterState(managed, managed.name, 'rbac'), {
       stableVersion: 'v2', stableImage: 'registry.example.com/triton:v2', candidateExists: false, weights: { stable: 100, canary: 0 }, mirror: false,
     });

@@ -20,6 +20,7 @@ import { stringify as toYaml } from 'yaml';
 import { releaseWorkflowId } from '../../../workflows/ids.ts';
 import type { ReleaseStatus } from '../../../workflows/status.ts';
 import { loadStackConfig } from '../stack/config.ts';
+import { freePort } from '../stack/free-port.ts';
 import { stackDown, stackEnv, stackUp } from '../stack/stack.ts';
 import { ACCURACY, DEMO_MODEL, DEMO_NAMESPACE, demoSpec } from './story.ts';
 
@@ -36,15 +37,8 @@ await stackUp(config);
 const stack = stackEnv(config);
 Object.assign(process.env, stack);
 
-/** A free loopback port (the demo's API and worker must not collide with anything already running). */
-function freePort(): Promise<number> {
-  const server = createServer();
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as AddressInfo;
-    server.close(() => resolve(port));
-  }));
-}
-const [apiPort, workerPort] = await Promise.all([freePort(), freePort()]);
+// The demo's API and worker must not collide with anything already running.
+const [apiPort, workerPort, temporalMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -52,7 +46,7 @@ const env: NodeJS.ProcessEnv = {
   SLIPWAY_API_PORT: String(apiPort),
   SLIPWAY_API_URL: apiUrl,
   SLIPWAY_WORKER_HTTP: `127.0.0.1:${workerPort}`,
-  SLIPWAY_TEMPORAL_METRICS: `127.0.0.1:${await freePort()}`,
+  SLIPWAY_TEMPORAL_METRICS: `127.0.0.1:${temporalMetricsPort}`,
   SLIPWAY_LOG_LEVEL: 'warn',
 };
 

@@ -1,4 +1,5 @@
-// A loopback port nobody listens on right now (for processes whose port must be chosen up front).
+// A loopback port nobody listens on right now (for processes whose port must be chosen up front:
+// the demo's worker and API, tests that restart a server on the same port).
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
