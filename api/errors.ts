@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { formatIssuePath } from '../workflows/spec-helpers.ts';
+import { formatIssuePath } from '../workflows/spec/index.ts';
 
 export const ProblemIssue = z.object({ path: z.string(), message: z.string() });
 export const Problem = z

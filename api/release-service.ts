@@ -13,7 +13,7 @@ import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { RELEASE_WORKFLOW_TYPE, releaseWorkflowId, searchAttributes } from '../workflows/ids.ts';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../workflows/messages.ts';
 import type { release, ReleaseResult } from '../workflows/release.ts';
-import type { ReleaseSpec } from '../workflows/spec.ts';
+import type { ReleaseSpec } from '../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../workflows/status.ts';
 import { ProblemError } from './errors.ts';
 import { listReleases, type ReleaseList } from './release-list.ts';

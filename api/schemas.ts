@@ -1,7 +1,7 @@
 // zod schemas of the API's parameters, queries, bodies and responses (they also make the OpenAPI
 // document). The release spec itself is workflows/spec.ts's ReleaseSpec.
 import { z } from 'zod';
-import { dnsLabel, modelName } from '../workflows/spec.ts';
+import { dnsLabel, modelName } from '../workflows/spec/index.ts';
 
 export const ReleaseParams = z.strictObject({ namespace: dnsLabel, model: modelName });
 

@@ -13,7 +13,7 @@
 // - No windows = always allowed. Several windows = their union.
 // - A freeze `[from, to)` forbids promotion; `to` is exclusive. Freezes win over windows.
 // - `nextPromotionTime` searches a bounded horizon (366 days) and returns `undefined` beyond it.
-import type { Freeze, PromotionWindow, Weekday } from './spec.ts';
+import type { Freeze, PromotionWindow, Weekday } from './spec/index.ts';
 
 export const PROMOTION_HORIZON_DAYS = 366;
 

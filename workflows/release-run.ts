@@ -8,7 +8,7 @@ import { searchAttributes } from './ids.ts';
 import type { Actor } from './messages.ts';
 import { observeStage } from './metrics.ts';
 import { Saga } from './saga.ts';
-import type { ReleaseSpec } from './spec.ts';
+import type { ReleaseSpec } from './spec/index.ts';
 import type { ApprovalRecord, Phase, ReleaseStatus, Stage, WaitingFor } from './status.ts';
 
 const TIMELINE_LIMIT = 200;

@@ -33,7 +33,7 @@ import {
   statusQuery,
 } from './messages.ts';
 import { ReleaseRun } from './release-run.ts';
-import { ReleaseSpec, type ReleaseSpecInput } from './spec.ts';
+import { ReleaseSpec, type ReleaseSpecInput } from './spec/index.ts';
 import { buildStage } from './stages/build.ts';
 import { deployCandidate } from './stages/candidate.ts';
 import { canaryStage } from './stages/canary.ts';

@@ -5,8 +5,7 @@
 // - runJobGate: job gates (long: heartbeats while the Job runs; cancelling deletes the Job).
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
-import { gateByName } from '../../workflows/spec-helpers.ts';
+import { gateByName, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { measureWithProvider, type ProviderDeps, type RawMeasurement } from './provider.ts';

@@ -3,7 +3,7 @@
 // Errors (timeout, refused, 4xx/5xx, body not JSON) are thrown so Temporal retries them; their
 // messages never carry a header value.
 import { durationMs } from '../../workflows/duration.ts';
-import type { HeaderValue, HttpGate } from '../../workflows/spec.ts';
+import type { HeaderValue, HttpGate } from '../../workflows/spec/index.ts';
 import { apiStatus, type KubernetesClients } from '../kubernetes/clients.ts';
 import { numericValue, selectJsonPath } from './json-path.ts';
 import { templateContext, type MeasureContext, type ProviderDeps, type RawMeasurement } from './provider.ts';

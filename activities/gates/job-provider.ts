@@ -4,7 +4,7 @@
 // crash adopts the Job an earlier attempt created instead of starting another.
 import { createHash } from 'node:crypto';
 import { durationMs } from '../../workflows/duration.ts';
-import type { JobGate } from '../../workflows/spec.ts';
+import type { JobGate } from '../../workflows/spec/index.ts';
 import { ignoreNotFound } from '../kubernetes/clients.ts';
 import { runJob } from '../kubernetes/jobs.ts';
 import { numericValue } from './json-path.ts';

@@ -1,7 +1,7 @@
 // The `judge` gate provider: candidate and baseline samples (range queries) compared by the
 // Mann-Whitney judge (judge.ts). Returns the judge's own verdict and a summary of both samples —
 // never the samples themselves (they would bloat the workflow's history).
-import type { JudgeGate } from '../../workflows/spec.ts';
+import type { JudgeGate } from '../../workflows/spec/index.ts';
 import { judge } from './judge.ts';
 import { median } from './mann-whitney.ts';
 import { PrometheusClient } from './prometheus.ts';

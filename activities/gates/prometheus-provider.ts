@@ -1,7 +1,7 @@
 // The `prometheus` gate provider: an instant query (first finite value), or a range query whose
 // samples are aggregated (mean, min, max, last) into the gate's value.
 import { durationMs } from '../../workflows/duration.ts';
-import type { PrometheusGate, PrometheusRange } from '../../workflows/spec.ts';
+import type { PrometheusGate, PrometheusRange } from '../../workflows/spec/index.ts';
 import { PrometheusClient } from './prometheus.ts';
 import { requirePrometheus, templateContext, type MeasureContext, type ProviderDeps, type RawMeasurement } from './provider.ts';
 import { escapePromQLString, renderTemplate } from './template.ts';

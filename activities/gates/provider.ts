@@ -1,6 +1,6 @@
 // One interface for every gate provider (DESIGN §7): a provider measures, the workflow decides
 // (workflows/gates/evaluation.ts). `providerFor` picks the provider of a gate spec.
-import type { GateSpec, ReleaseSpec } from '../../workflows/spec.ts';
+import type { GateSpec, ReleaseSpec } from '../../workflows/spec/index.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { measureByHttp } from './http-provider.ts';
 import { measureByJob } from './job-provider.ts';

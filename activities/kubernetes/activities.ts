@@ -2,7 +2,7 @@
 // converges to the same cluster state. Waiting activities heartbeat and honour cancellation.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, toResourceList, type CapacityVerdict } from './capacity.ts';

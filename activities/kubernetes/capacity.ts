@@ -1,7 +1,7 @@
 // Does the candidate fit? Requested resources per pod against each node's free allocatable
 // (allocatable minus what running pods request) and against the namespace's ResourceQuotas.
 import type { V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
-import { quantityValue } from '../../workflows/spec.ts';
+import { quantityValue } from '../../workflows/spec/index.ts';
 
 export type ResourceList = Record<string, number>;
 

@@ -2,7 +2,7 @@
 // the stable track, restore it, remove the candidate. Every function is idempotent.
 import type { V1Deployment, V1DeploymentStrategy, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { serverSideApply } from './apply.ts';
 import { apiStatus, ignoreNotFound, type KubernetesClients } from './clients.ts';
 import { ANNOTATION_QUALITY_SCORES, ANNOTATION_RELEASE, deploymentName, LABEL_MANAGED_BY, LABEL_VERSION } from './labels.ts';

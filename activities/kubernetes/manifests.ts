@@ -1,7 +1,6 @@
 // Rendering the Kubernetes objects of a release (DESIGN §6). Pure functions: same spec, same objects.
 import type { V1Deployment, V1Probe, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
-import { routeName as routeNameOf } from '../../workflows/spec-helpers.ts';
+import { type ReleaseSpec, routeName as routeNameOf } from '../../workflows/spec/index.ts';
 import {
   ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,

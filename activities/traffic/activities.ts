@@ -1,7 +1,7 @@
 // Traffic activities: weights, mirror, verification and reset through the spec's router.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { createTrafficRouter } from './index.ts';
 import type { TrafficState, TrafficWeights } from './router.ts';

@@ -1,7 +1,7 @@
 // Traffic through a Gateway API HTTPRoute: weighted backendRefs `<model>-stable` / `<model>-canary`
 // and a RequestMirror filter to `<model>-canary`. Slipway owns only these fields (server-side apply,
 // field manager `slipway`); parentRefs and hostnames may belong to the user.
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { serverSideApply } from '../kubernetes/apply.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { trackServiceName } from '../kubernetes/labels.ts';

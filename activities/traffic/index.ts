@@ -1,5 +1,5 @@
 // The traffic router factory: one router per release spec.
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { GatewayApiRouter } from './gateway-api.ts';
 import { ReplicaRatioRouter } from './replica-ratio.ts';

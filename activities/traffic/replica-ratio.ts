@@ -2,7 +2,7 @@
 // pods of both tracks, so the candidate's share is set by scaling it against the stable replicas.
 // Mirroring is impossible without a router (the spec schema rejects shadow with this router).
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { ReleaseSpec } from '../../workflows/spec.ts';
+import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { deploymentName } from '../kubernetes/labels.ts';
 import type { TrafficRouter, TrafficState, TrafficWeights } from './router.ts';

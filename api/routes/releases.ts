@@ -3,7 +3,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { authorize } from '../auth/guard.ts';
 import { issuesOf, Problem, ProblemError } from '../errors.ts';
 import type { ReleaseService } from '../release-service.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { call, startApi, type ApiUnderTest } from '../helpers/api.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';

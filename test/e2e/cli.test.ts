@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { stringify as toYaml } from 'yaml';
-import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { call, startApi, type ApiUnderTest } from '../helpers/api.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';

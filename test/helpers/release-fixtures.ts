@@ -1,6 +1,6 @@
 // Release specs and cluster checks shared by the integration and e2e tests.
 import type * as k8s from '@kubernetes/client-node';
-import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 
 /** The candidate's 5xx ratio over 5 s; `or vector(0)` makes "no errors" a 0, not "no data". */
 export const ERROR_RATE_QUERY =

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createGateActivities, type MeasureGateInput, type RawMeasurement } from '../../activities/gates/activities.ts';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
 

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createKubernetesActivities } from '../../activities/kubernetes/activities.ts';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';
 import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { createKubernetesActivities } from '../../activities/kubernetes/activities.ts';
 import { ANNOTATION_QUALITY_SCORES } from '../../activities/kubernetes/labels.ts';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
 

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ANNOTATION_QUALITY_SCORES } from '../../activities/kubernetes/labels.ts';
 import { abortUpdate, approveUpdate, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
-import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';

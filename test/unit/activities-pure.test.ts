@@ -7,7 +7,7 @@ import { renderDeployment, renderHttpRoute, renderResources } from '../../activi
 import { rolloutState, unreadyPodReasons } from '../../activities/kubernetes/rollout-status.ts';
 import { escapePromQLString, renderTemplate } from '../../activities/gates/template.ts';
 import { candidateReplicasFor } from '../../activities/traffic/replica-ratio.ts';
-import { quantityValue as parseQuantity, ReleaseSpec } from '../../workflows/spec.ts';
+import { quantityValue as parseQuantity, ReleaseSpec } from '../../workflows/spec/index.ts';
 
 const spec = ReleaseSpec.parse({
   model: 'fraud-detector',

@@ -14,7 +14,7 @@ import {
   type FreezeSpec,
   type WindowSpec,
 } from '../../workflows/calendar.ts';
-import type { Weekday } from '../../workflows/spec.ts';
+import type { Weekday } from '../../workflows/spec/index.ts';
 
 function win(days: Weekday[], from: string, to: string, timezone: string): WindowSpec {
   return { days, from, to, timezone };

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ReleaseSpec } from '../../workflows/spec.ts';
+import { ReleaseSpec } from '../../workflows/spec/index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pages = ['README.md', 'infra/k8s/README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];

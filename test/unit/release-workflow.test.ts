@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
-import type { ReleaseSpecInput } from '../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { stubActivities, type StubOptions } from '../helpers/stub-activities.ts';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ReleaseSpec, WEEKDAYS, type ReleaseSpecInput } from '../../workflows/spec.ts';
+import { ReleaseSpec, WEEKDAYS, type ReleaseSpecInput } from '../../workflows/spec/index.ts';
 
 // ---- generators of valid parts ------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { durationMs, parseDuration } from '../../workflows/duration.ts';
-import { quantityValue, ReleaseSpec, type ReleaseSpecInput } from '../../workflows/spec.ts';
 import {
   canaryHoldMs,
   canaryWeights,
@@ -15,9 +14,12 @@ import {
   gatesFor,
   isFirstWeightStep,
   plannedStages,
+  quantityValue,
+  ReleaseSpec,
+  type ReleaseSpecInput,
   routeName,
   weightBefore,
-} from '../../workflows/spec-helpers.ts';
+} from '../../workflows/spec/index.ts';
 
 function example(name: string): unknown {
   return parseYaml(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
@@ -557,7 +559,11 @@ describe('ReleaseSpec: bad specs fail at exact paths', () => {
       set(['gates', 2, 'regression'], { better: 'higher', tolerance: -0.01 }),
       [['gates', 2, 'regression', 'tolerance']],
     ],
-    ['a regression on a prometheus gate', set(['gates', 0, 'regression'], { better: 'higher' }), [['gates', 0]]],
+    [
+      'a regression on a prometheus gate',
+      set(['gates', 0, 'regression'], { better: 'higher' }),
+      [['gates', 0]],
+    ],
     ['a zero interval', set(['gates', 0, 'interval'], '0s'), [['gates', 0, 'interval']]],
     ['a negative failureLimit', set(['gates', 0, 'failureLimit'], -1), [['gates', 0, 'failureLimit']]],
     ['an unknown onNoData', set(['gates', 0, 'onNoData'], 'ignore'), [['gates', 0, 'onNoData']]],

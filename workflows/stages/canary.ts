@@ -3,7 +3,7 @@
 import { kube } from '../activities.ts';
 import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import type { CanaryStep } from '../spec.ts';
+import type { CanaryStep } from '../spec/index.ts';
 import { waitForTrack } from './rollout.ts';
 import { whileGatesHold } from './gates.ts';
 

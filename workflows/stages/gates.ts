@@ -7,8 +7,7 @@ import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
 import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForValue, type Measurement, type PassRange } from '../gates/evaluation.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { GATE_PROVIDERS, type GateSpec } from '../spec.ts';
-import { gateByName } from '../spec-helpers.ts';
+import { GATE_PROVIDERS, gateByName, type GateSpec } from '../spec/index.ts';
 import { countGateMeasurement } from '../metrics.ts';
 
 const MEASUREMENTS_KEPT = 100;

@@ -1,6 +1,6 @@
 // The demo's release specs: fraud-detector on GPUs, with an offline accuracy gate (an HTTP
 // evaluator the demo runs), shadow, a canary with a human approval, and an error-rate gate.
-import type { ReleaseSpecInput } from '../../../workflows/spec.ts';
+import type { ReleaseSpecInput } from '../../../workflows/spec/index.ts';
 
 export const DEMO_NAMESPACE = 'slipway-demo';
 export const DEMO_MODEL = 'fraud-detector';

@@ -1,29 +1,19 @@
 // Small pure questions the workflow (and API/CLI) asks of a parsed release spec. Sandbox-safe.
-import { durationMs } from './duration.ts';
-import type {
-  ApprovalStep,
-  CanaryStep,
-  GateProvider,
-  GateSpec,
-  PauseStep,
-  ReleaseSpec,
-  WeightStep,
-} from './spec.ts';
+import { durationMs } from '../duration.ts';
+import type { GateProvider, GateSpec } from './gates.ts';
+import type { ReleaseSpec } from './release-spec.ts';
+import type { CanaryStep, PauseStep, WeightStep } from './stages.ts';
 
 /** The stages that evaluate gates listed in the spec. */
-export type GatedStage = 'build' | 'shadow' | 'canary';
+type GatedStage = 'build' | 'shadow' | 'canary';
 /** The stages a release walks through, in order (rollback aside). */
-export type PlannedStage = 'build' | 'shadow' | 'canary' | 'promote';
+type PlannedStage = 'build' | 'shadow' | 'canary' | 'promote';
 
-export function isWeightStep(step: CanaryStep): step is WeightStep {
+function isWeightStep(step: CanaryStep): step is WeightStep {
   return 'weight' in step;
 }
 
-export function isApprovalStep(step: CanaryStep): step is ApprovalStep {
-  return 'approval' in step;
-}
-
-export function isPauseStep(step: CanaryStep): step is PauseStep {
+function isPauseStep(step: CanaryStep): step is PauseStep {
   return 'pause' in step;
 }
 

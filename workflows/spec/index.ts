@@ -1,0 +1,40 @@
+// The release spec: what a user submits (DESIGN §4). One zod schema is the single source of truth
+// for the workflow, the activities, the API and the CLI; TypeScript types are derived from it.
+// Imported inside the workflow sandbox: pure, no I/O, no clock.
+//
+// Conventions:
+// - every object is strict (an unknown field is an error at its own path);
+// - "one of" shapes (a canary step, a gate provider, a header value) are told apart by the key
+//   present, so an error is reported inside the chosen shape, never as a vague "invalid union";
+// - durations are strings (`30s`, `10m`, `1h30m`) and stay strings in the parsed spec;
+// - defaults are filled in by parsing: the parsed spec (`ReleaseSpec`) is complete, and parsing it
+//   again gives the same spec.
+//
+// This file is the public face of workflows/spec/: import from here, not from the parts.
+export { ReleaseSpec, type ReleaseSpecInput } from './release-spec.ts';
+export { dnsLabel, modelName } from './names.ts';
+export { quantityValue } from './quantities.ts';
+export type { CanaryStep } from './stages.ts';
+export { WEEKDAYS, type Freeze, type PromotionWindow, type Weekday } from './promotion.ts';
+export {
+  GATE_PROVIDERS,
+  type GateSpec,
+  type HttpGate,
+  type JobGate,
+  type JudgeGate,
+  type PrometheusGate,
+} from './gates.ts';
+export type { HeaderValue, PrometheusRange } from './gate-providers.ts';
+export {
+  canaryHoldMs,
+  canaryWeights,
+  finalCanaryWeight,
+  formatIssuePath,
+  gateByName,
+  gateProvider,
+  gatesFor,
+  isFirstWeightStep,
+  plannedStages,
+  routeName,
+  weightBefore,
+} from './lookup.ts';

@@ -1,0 +1,72 @@
+// The release spec a user submits (DESIGN §4), with the checks that span its parts: gates named by
+// stages exist, are listed once and can run there; the traffic router can do what the spec asks.
+import { z } from 'zod';
+import { GateSpec } from './gates.ts';
+import { dnsLabel, labelValue, modelName } from './names.ts';
+import { PromoteSpec } from './promotion.ts';
+import { ServingSpec } from './serving.ts';
+import { BuildSpec, CanarySpec, ShadowSpec } from './stages.ts';
+import { TrafficSpec } from './traffic.ts';
+
+const GATED_STAGES = ['build', 'shadow', 'canary'] as const;
+
+export const ReleaseSpec = z
+  .strictObject({
+    model: modelName,
+    namespace: dnsLabel,
+    version: labelValue,
+    serving: ServingSpec,
+    traffic: TrafficSpec.default({ router: 'gateway-api' }),
+    build: BuildSpec.optional(),
+    shadow: ShadowSpec.optional(),
+    canary: CanarySpec.optional(),
+    promote: PromoteSpec.optional(),
+    gates: z.array(GateSpec).default([]),
+  })
+  .superRefine((spec, ctx) => {
+    const defined = new Map<string, GateSpec>();
+    spec.gates.forEach((gate, index) => {
+      if (defined.has(gate.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gates', index, 'name'],
+          message: `gate ${gate.name} is defined twice`,
+        });
+      else defined.set(gate.name, gate);
+    });
+    for (const stage of GATED_STAGES) {
+      const listed = new Set<string>();
+      spec[stage]?.gates?.forEach((name, index) => {
+        const path = [stage, 'gates', index];
+        const gate = defined.get(name);
+        if (!gate) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is not defined in gates` });
+        else if (listed.has(name))
+          ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
+        else if (stage === 'build' && 'judge' in gate) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `gate ${name} is a judge of live traffic: it cannot run in build (no candidate serves yet)`,
+          });
+        }
+        listed.add(name);
+      });
+    }
+    if (spec.shadow && spec.traffic.router === 'replica-ratio') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shadow'],
+        message: 'shadow needs mirrored traffic: use traffic.router gateway-api',
+      });
+    }
+  })
+  .transform((spec) => ({
+    ...spec,
+    traffic:
+      spec.traffic.router === 'gateway-api'
+        ? { ...spec.traffic, route: spec.traffic.route ?? spec.model }
+        : spec.traffic,
+  }));
+
+export type ReleaseSpecInput = z.input<typeof ReleaseSpec>;
+export type ReleaseSpec = z.output<typeof ReleaseSpec>;
