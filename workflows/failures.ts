@@ -21,6 +21,22 @@ export const FailureType = {
   ReleaseAborted: 'ReleaseAborted',
   /** The traffic router did not reach the requested weights. */
   TrafficNotApplied: 'TrafficNotApplied',
+  /** The cluster's RBAC (or its authentication) does not let Slipway's worker do what a release needs. */
+  Forbidden: 'Forbidden',
+  /** An object that must exist does not (a namespace, a kind the cluster does not serve). */
+  NotFound: 'NotFound',
+  /** The apiserver refused an object as invalid (schema, strict field validation, admission). */
+  InvalidObject: 'InvalidObject',
+  /** A ResourceQuota is used up, or the cluster has no Service IP (or port) left to allocate. */
+  ClusterCapacityExhausted: 'ClusterCapacityExhausted',
+  /** The apiserver could not be reached or answered a transient error (retried with backoff). */
+  ClusterUnavailable: 'ClusterUnavailable',
+  /** The candidate Deployment was deleted, replaced or scaled below what it needs during a hold. */
+  CandidateLost: 'CandidateLost',
+  /** A gate cannot be measured as configured (missing Secret or env var, bad query, no Prometheus). */
+  GateMisconfigured: 'GateMisconfigured',
+  /** No allowed promotion window opens before the release's deadline (or at all). */
+  NoPromotionWindow: 'NoPromotionWindow',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -32,4 +48,9 @@ export const nonRetryableFailureTypes: readonly FailureType[] = [
   FailureType.InsufficientCapacity,
   FailureType.RolloutFailed,
   FailureType.JobFailed,
+  FailureType.Forbidden,
+  FailureType.NotFound,
+  FailureType.InvalidObject,
+  FailureType.ClusterCapacityExhausted,
+  FailureType.GateMisconfigured,
 ];
