@@ -33,6 +33,11 @@ const durationArb = fc
   .tuple(fc.integer({ min: 1, max: 90 }), fc.constantFrom('s', 'm', 'h'))
   .map(([n, unit]) => `${n}${unit}`);
 
+/** A gate interval: at most a day. */
+const intervalArb = fc
+  .tuple(fc.integer({ min: 1, max: 24 }), fc.constantFrom('s', 'm', 'h'))
+  .map(([n, unit]) => `${n}${unit}`);
+
 const quantityArb = fc.oneof(
   fc.integer({ min: 0, max: 64 }),
   fc.integer({ min: 1, max: 64 }).map(String),
@@ -73,7 +78,7 @@ type GateInput = NonNullable<ReleaseSpecInput['gates']>[number];
 function gateArb(name: string): fc.Arbitrary<GateInput> {
   const common = fc.record(
     {
-      interval: durationArb,
+      interval: intervalArb,
       failureLimit: fc.nat(5),
       onNoData: fc.constantFrom('inconclusive' as const, 'fail' as const, 'pass' as const),
     },
@@ -88,14 +93,12 @@ function gateArb(name: string): fc.Arbitrary<GateInput> {
     fc
       .tuple(common, pass)
       .map(([c, p]): GateInput => ({ name, ...c, prometheus: { query: 'sum(rate(x[1m]))' }, pass: p })),
-    fc
-      .tuple(common, pass)
-      .map(([c, p]): GateInput => ({
-        name,
-        ...c,
-        http: { url: 'http://evaluator/score', value: '$.score' },
-        pass: p,
-      })),
+    fc.tuple(common, pass).map(([c, p]): GateInput => ({
+      name,
+      ...c,
+      http: { url: 'http://evaluator/score', value: '$.score' },
+      pass: p,
+    })),
     fc.tuple(common, pass).map(([c, p]): GateInput => ({ name, ...c, job: { image: 'checker:1' }, pass: p })),
     fc
       .tuple(
@@ -137,7 +140,7 @@ const specArb: fc.Arbitrary<ReleaseSpecInput> = fc
     namespace: dnsLabelArb(63),
     version: versionArb,
     image: fc.constantFrom('triton:24.05', 'registry.example.com/server@sha256:abc'),
-    replicas: fc.nat(20),
+    replicas: fc.integer({ min: 1, max: 20 }),
     requests: fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }),
     router: fc.constantFrom('gateway-api' as const, 'replica-ratio' as const),
     gateNames: fc.uniqueArray(dnsLabelArb(20), { maxLength: 4 }),

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { durationMs } from '../duration.ts';
 import { annotations, dnsSubdomain } from './names.ts';
-import { keyedUnion, positiveDuration, recordOf } from './zod-shapes.ts';
+import { intIn, keyedUnion, positiveDuration, recordOf } from './zod-shapes.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -11,14 +11,28 @@ const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const JSON_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\['[^']*'\]|\["[^"]*"\])*$/;
 const HTTP_URL = /^https?:\/\/[^\s/?#]+[^\s]*$/;
 
-/** A range query: samples over the last `duration`, every `step`. */
-const rangeShape = { duration: positiveDuration, step: positiveDuration };
-function stepWithinDuration(range: { duration: string; step: string }): boolean {
-  return durationMs(range.step) <= durationMs(range.duration);
-}
-const stepMessage = { message: 'step must not exceed duration', path: ['step'] };
+/** Prometheus refuses a range query of more than 11,000 points per series. */
+const MAX_RANGE_POINTS = 11_000;
 
-const QueryRange = z.strictObject(rangeShape).refine(stepWithinDuration, stepMessage);
+/** A range query: samples over the last `duration` (at most 30 days), every `step`. */
+const rangeShape = { duration: positiveDuration('30d'), step: positiveDuration('30d') };
+
+/** `step` ≤ `duration`, and no more than MAX_RANGE_POINTS samples per series. */
+function checkRange(range: { duration: string; step: string }, ctx: z.RefinementCtx): void {
+  const duration = durationMs(range.duration);
+  const step = durationMs(range.step);
+  if (step > duration) {
+    ctx.addIssue({ code: 'custom', path: ['step'], message: 'step must not exceed duration' });
+  } else if (duration / step > MAX_RANGE_POINTS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['step'],
+      message: `step is too small for duration: Prometheus returns at most ${MAX_RANGE_POINTS} samples per series`,
+    });
+  }
+}
+
+const QueryRange = z.strictObject(rangeShape).superRefine(checkRange);
 
 const PrometheusRange = z
   .strictObject({
@@ -26,7 +40,7 @@ const PrometheusRange = z
     /** How the samples become the gate's value. */
     aggregate: z.enum(['mean', 'min', 'max', 'last']).default('mean'),
   })
-  .refine(stepWithinDuration, stepMessage);
+  .superRefine(checkRange);
 export type PrometheusRange = z.output<typeof PrometheusRange>;
 
 export const PrometheusProvider = z.strictObject({
@@ -69,7 +83,8 @@ export const HttpProvider = z
     value: z
       .string()
       .regex(JSON_PATH, "must be a JSON path such as $.accuracy, $.scores[0] or $['f1-score']"),
-    timeout: positiveDuration.default('10s'),
+    /** Per request, at most 5 minutes (the measuring activity's timeout is derived from it). */
+    timeout: positiveDuration('5m').default('10s'),
   })
   .refine((h) => h.body === undefined || h.method === 'POST', {
     message: 'a body needs method POST',
@@ -81,8 +96,9 @@ export const JobProvider = z.strictObject({
   image: z.string('an image is required').min(1, 'an image is required'),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  timeout: positiveDuration.default('10m'),
-  backoffLimit: z.int().min(0).max(10).optional(),
+  /** The Job's activeDeadlineSeconds; one measurement, so at most a day. */
+  timeout: positiveDuration('24h').default('10m'),
+  backoffLimit: intIn(0, 10).optional(),
   /** Pod-template annotations (e.g. for a sidecar injector, or the local stack's KWOK markers). */
   annotations: annotations.optional(),
 });
@@ -104,6 +120,6 @@ export const JudgeProvider = z.strictObject({
     .max(0.9999, 'confidence is 0.5..0.9999')
     .default(0.95),
   tolerance: z.number().min(0, 'tolerance must not be negative').default(0),
-  minSamples: z.int().min(3, 'minSamples must be at least 3').default(10),
+  minSamples: intIn(3, MAX_RANGE_POINTS, `minSamples is 3..${MAX_RANGE_POINTS}`).default(10),
   range: QueryRange.default({ duration: '5m', step: '15s' }),
 });

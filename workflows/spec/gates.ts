@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { HttpProvider, JobProvider, JudgeProvider, PrometheusProvider } from './gate-providers.ts';
 import { dnsLabel } from './names.ts';
-import { keyedUnion, positiveDuration } from './zod-shapes.ts';
+import { intIn, keyedUnion, positiveDuration } from './zod-shapes.ts';
 
 /** The pass range of a measured value (inclusive bounds). */
 const PassRange = z
@@ -23,11 +23,16 @@ const PassRange = z
 const gateCommon = {
   name: dnsLabel,
   /** Time between measurements. */
-  interval: positiveDuration.default('30s'),
+  interval: positiveDuration('24h').default('30s'),
   /** Failed measurements tolerated before the gate fails (0 = the first failure fails). */
-  failureLimit: z.int().min(0).default(0),
+  failureLimit: intIn(0, 1000).default(0),
   /** Passing measurements in a row before a gate that must pass (build) has passed. */
-  consecutiveSuccesses: z.int().min(1).default(1),
+  consecutiveSuccesses: intIn(1, 1000).default(1),
+  /**
+   * Measurements in a row that end in an error (provider unreachable, query rejected) tolerated
+   * before the release pauses for a human; a measurement with a value resets the count.
+   */
+  consecutiveErrorLimit: intIn(1, 100).default(3),
   /** What a measurement without a value means: inconclusive pauses the release for a human. */
   onNoData: z.enum(['inconclusive', 'fail', 'pass']).default('inconclusive'),
 };

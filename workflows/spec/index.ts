@@ -29,7 +29,6 @@ export {
   canaryHoldMs,
   canaryWeights,
   finalCanaryWeight,
-  formatIssuePath,
   gateByName,
   gateProvider,
   gatesFor,
@@ -38,3 +37,5 @@ export {
   routeName,
   weightBefore,
 } from './lookup.ts';
+export { formatIssuePath } from './issue-path.ts';
+export { unsupportedByRouter } from './router-capabilities.ts';

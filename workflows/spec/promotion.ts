@@ -55,7 +55,7 @@ export type Freeze = z.output<typeof Freeze>;
 
 const PromoteApproval = z.strictObject({
   required: z.boolean().default(true),
-  timeout: positiveDuration.optional(),
+  timeout: positiveDuration().optional(),
   onTimeout,
 });
 

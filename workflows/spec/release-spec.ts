@@ -1,9 +1,11 @@
 // The release spec a user submits (DESIGN §4), with the checks that span its parts: gates named by
-// stages exist, are listed once and can run there; the traffic router can do what the spec asks.
+// stages exist, are listed once and can run there; a regression check is on a build gate; the traffic
+// router can do what the spec asks (workflows/spec/router-capabilities.ts).
 import { z } from 'zod';
 import { GateSpec } from './gates.ts';
 import { dnsLabel, labelValue, modelName } from './names.ts';
 import { PromoteSpec } from './promotion.ts';
+import { routerIssues } from './router-capabilities.ts';
 import { ServingSpec } from './serving.ts';
 import { BuildSpec, CanarySpec, ShadowSpec } from './stages.ts';
 import { TrafficSpec } from './traffic.ts';
@@ -52,13 +54,21 @@ export const ReleaseSpec = z
         listed.add(name);
       });
     }
-    if (spec.shadow && spec.traffic.router === 'replica-ratio') {
+    spec.gates.forEach((gate, index) => {
+      if (!('regression' in gate) || gate.regression === undefined) return;
+      if (spec.build?.gates?.includes(gate.name)) return;
+      const listedIn = GATED_STAGES.filter((stage) => spec[stage]?.gates?.includes(gate.name));
+      const where =
+        listedIn.length === 0
+          ? 'no stage lists it'
+          : `it is listed only in ${listedIn.map((stage) => `${stage}.gates`).join(' and ')}`;
       ctx.addIssue({
         code: 'custom',
-        path: ['shadow'],
-        message: 'shadow needs mirrored traffic: use traffic.router gateway-api',
+        path: ['gates', index, 'regression'],
+        message: `gate ${gate.name} has a regression check, which only build gates make (scores are recorded from build): list it in build.gates or drop regression (${where})`,
       });
-    }
+    });
+    for (const issue of routerIssues(spec)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .transform((spec) => ({
     ...spec,

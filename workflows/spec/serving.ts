@@ -2,11 +2,14 @@
 import { z } from 'zod';
 import { annotations, labelValue, QUALIFIED_NAME_MESSAGE, qualifiedName } from './names.ts';
 import { Resources } from './quantities.ts';
-import { recordOf } from './zod-shapes.ts';
+import { intIn, recordOf } from './zod-shapes.ts';
 
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const PERCENT = /^(\d{1,3})%$/;
+
+/** More pods than this per Deployment is a typo, not a model release. */
+const MAX_REPLICAS = 10_000;
 
 export const port = z
   .int('must be a port number')
@@ -26,11 +29,11 @@ const containerPort = z.union(
 );
 
 const probeTiming = {
-  initialDelaySeconds: z.int().min(0).optional(),
-  periodSeconds: z.int().min(1).optional(),
-  timeoutSeconds: z.int().min(1).optional(),
-  failureThreshold: z.int().min(1).optional(),
-  successThreshold: z.int().min(1).optional(),
+  initialDelaySeconds: intIn(0, 86_400).optional(),
+  periodSeconds: intIn(1, 3_600).optional(),
+  timeoutSeconds: intIn(1, 3_600).optional(),
+  failureThreshold: intIn(1, 10_000).optional(),
+  successThreshold: intIn(1, 100).optional(),
 };
 
 const ProbeSpec = z
@@ -71,7 +74,7 @@ const Probes = z
 /** An absolute number of pods or a percentage (`25%`), as in a Deployment's rollingUpdate. */
 const intOrPercent = z.union(
   [
-    z.int().min(0, 'must not be negative'),
+    intIn(0, MAX_REPLICAS, `must be a number of pods from 0 to ${MAX_REPLICAS}`),
     z.string().refine((text) => {
       const match = PERCENT.exec(text);
       return match !== null && Number(match[1]) <= 100;
@@ -121,7 +124,7 @@ export const ServingSpec = z.strictObject({
   modelUri: z.string().min(1).optional(),
   port: port.default(8000),
   /** Replicas of stable (and of the candidate at 100%). Left unset on a Deployment an HPA scales. */
-  replicas: z.int().min(0, 'must not be negative').max(2_147_483_647).default(1),
+  replicas: intIn(1, MAX_REPLICAS, `must be a whole number of replicas from 1 to ${MAX_REPLICAS}`).default(1),
   resources: Resources.optional(),
   env: z
     .array(EnvVar)
@@ -140,5 +143,5 @@ export const ServingSpec = z.strictObject({
   labels: podLabels.optional(),
   probes: Probes.optional(),
   rollingUpdate: RollingUpdate.default({ maxSurge: '25%', maxUnavailable: 0 }),
-  progressDeadlineSeconds: z.int().min(1).max(86_400).default(600),
+  progressDeadlineSeconds: intIn(1, 86_400).default(600),
 });

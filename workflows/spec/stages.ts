@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { annotations, dnsLabel } from './names.ts';
-import { keyedUnion, positiveDuration } from './zod-shapes.ts';
+import { intIn, keyedUnion, LONGEST_WAIT, positiveDuration } from './zod-shapes.ts';
 
 const gateNames = z.array(dnsLabel).optional();
 
@@ -11,15 +11,16 @@ const BuildJobSpec = z.strictObject({
   image: z.string('an image is required').min(1, 'an image is required'),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  timeout: positiveDuration.default('30m'),
-  backoffLimit: z.int().min(0).max(10).optional(),
+  /** The Job's activeDeadlineSeconds, at most a week. */
+  timeout: positiveDuration('7d').default('30m'),
+  backoffLimit: intIn(0, 10).optional(),
   annotations: annotations.optional(),
 });
 
 export const BuildSpec = z.strictObject({ job: BuildJobSpec.optional(), gates: gateNames });
 
 export const ShadowSpec = z.strictObject({
-  duration: positiveDuration,
+  duration: positiveDuration(),
   mirrorPercent: z.int().min(1, 'mirrorPercent is 1..100').max(100, 'mirrorPercent is 1..100').default(100),
   gates: gateNames,
 });
@@ -28,12 +29,12 @@ export const ShadowSpec = z.strictObject({
 export const onTimeout = z.enum(['reject', 'approve']).default('reject');
 
 /** A human decision; `timeout` unset = wait as long as it takes; on timeout `onTimeout` decides. */
-const ApprovalSpec = z.strictObject({ timeout: positiveDuration.optional(), onTimeout });
+const ApprovalSpec = z.strictObject({ timeout: positiveDuration().optional(), onTimeout });
 
 /** Traffic to the candidate, in percent; held for `hold` (none = move on once the router took it). */
 const WeightStep = z.strictObject({
   weight: z.int('a weight is a whole percentage').min(1, 'a weight is 1..100').max(100, 'a weight is 1..100'),
-  hold: duration().optional(),
+  hold: duration({ max: LONGEST_WAIT }).optional(),
 });
 export type WeightStep = z.output<typeof WeightStep>;
 
@@ -41,7 +42,7 @@ const ApprovalStep = z.strictObject({ approval: ApprovalSpec });
 export type ApprovalStep = z.output<typeof ApprovalStep>;
 
 /** A pause for `duration`, or until resumed when no duration is given. */
-const PauseStep = z.strictObject({ pause: z.strictObject({ duration: positiveDuration.optional() }) });
+const PauseStep = z.strictObject({ pause: z.strictObject({ duration: positiveDuration().optional() }) });
 export type PauseStep = z.output<typeof PauseStep>;
 
 const CanaryStep = keyedUnion(

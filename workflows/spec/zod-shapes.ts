@@ -3,8 +3,25 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 
-/** A duration of at least one second (`30s`, `10m`, `1h30m`). */
-export const positiveDuration = duration({ min: '1s' });
+/** The largest integer Kubernetes stores in an int32 field (replicas, ports, seconds …). */
+export const INT32_MAX = 2_147_483_647;
+
+/**
+ * A whole number from `min` to `max` (inclusive). Every integer that reaches Kubernetes has a `max`
+ * no larger than `INT32_MAX` (the apiserver answers 500 to a larger int32).
+ */
+export function intIn(min: number, max: number, message = `must be a whole number from ${min} to ${max}`) {
+  if (max > INT32_MAX) throw new RangeError(`intIn: ${max} exceeds int32`);
+  return z.int(message).min(min, message).max(max, message);
+}
+
+/** The longest a release may wait for anything: a hold, a pause, an approval, a shadow stage. */
+export const LONGEST_WAIT = '366d';
+
+/** A duration from one second up to `max` (default `LONGEST_WAIT`): `30s`, `10m`, `1h30m`. */
+export function positiveDuration(max: string = LONGEST_WAIT) {
+  return duration({ min: '1s', max });
+}
 
 /** A record whose invalid keys are reported with `keyMessage` (zod's own says only "Invalid key"). */
 export function recordOf<K extends z.ZodType<string>, V extends z.ZodType>(

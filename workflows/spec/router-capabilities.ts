@@ -1,0 +1,81 @@
+// What each traffic router can do, as one table, and the spec features that need a capability.
+// The schema (ReleaseSpec's cross-field check) and the workflow both ask `unsupportedByRouter`, so
+// the API and the workflow refuse the same specs with the same words. Pure.
+import { formatIssuePath } from './issue-path.ts';
+
+export type Router = 'gateway-api' | 'replica-ratio';
+
+export interface RouterCapabilities {
+  /** How a canary weight is carried out: exactly (per request) or by the share of ready replicas. */
+  weights: 'per-request' | 'ready-replicas';
+  /** Mirrors a share of live traffic to the candidate (shadow needs it). */
+  mirror: boolean;
+  /** Sends all traffic to the candidate while stable rolls (promote.mode handoff needs it). */
+  handoff: boolean;
+}
+
+/** The table. A new router is one row here (and its TrafficRouter in activities/traffic/). */
+export const ROUTER_CAPABILITIES: Readonly<Record<Router, RouterCapabilities>> = {
+  'gateway-api': { weights: 'per-request', mirror: true, handoff: true },
+  'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false },
+};
+
+/** The parts of a spec (parsed, or inside the schema's own check) the table is asked about. */
+export interface RoutedSpec {
+  traffic: { router: Router };
+  shadow?: unknown;
+  promote?: { mode?: 'rolling' | 'handoff' } | undefined;
+}
+
+interface Feature {
+  /** Where in the spec the feature is asked for. */
+  path: readonly (string | number)[];
+  uses(spec: RoutedSpec): boolean;
+  /** The capability it needs, and what a router without it cannot do. */
+  needs: 'mirror' | 'handoff';
+  cannot: string;
+  /** How users name the feature. */
+  what: string;
+}
+
+const FEATURES: readonly Feature[] = [
+  {
+    path: ['shadow'],
+    uses: (spec) => spec.shadow !== undefined,
+    what: 'shadow',
+    needs: 'mirror',
+    cannot: 'cannot mirror traffic',
+  },
+  {
+    path: ['promote', 'mode'],
+    uses: (spec) => spec.promote?.mode === 'handoff',
+    what: 'promote.mode handoff',
+    needs: 'handoff',
+    cannot: 'cannot send 100% of traffic to the candidate',
+  },
+];
+
+function routersWith(capability: Feature['needs']): Router[] {
+  return (Object.keys(ROUTER_CAPABILITIES) as Router[]).filter(
+    (router) => ROUTER_CAPABILITIES[router][capability],
+  );
+}
+
+/** The features of `spec` its router cannot carry out, each at its zod path. */
+export function routerIssues(spec: RoutedSpec): Array<{ path: (string | number)[]; message: string }> {
+  const router = spec.traffic.router;
+  return FEATURES.filter((feature) => feature.uses(spec) && !ROUTER_CAPABILITIES[router][feature.needs]).map(
+    (feature) => ({
+      path: [...feature.path],
+      message: `${feature.what} needs traffic.router ${routersWith(feature.needs).join(' or ')} (${router} ${feature.cannot})`,
+    }),
+  );
+}
+
+/**
+ * The features of `spec` its router cannot carry out, with paths as users write them
+ * (`promote.mode`). Empty for every spec `ReleaseSpec` accepts; the workflow asks it again.
+ */
+export function unsupportedByRouter(spec: RoutedSpec): Array<{ path: string; message: string }> {
+  return routerIssues(spec).map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
+}
