@@ -33,6 +33,7 @@ const SANS = [
   'DNS:kubernetes.default',
   'DNS:kubernetes.default.svc',
   'DNS:kubernetes.default.svc.cluster.local',
+  // The `kubernetes` Service's ClusterIP: the first address of the Service range (service-range.ts).
   'IP:10.0.0.1',
 ].join(',');
 
@@ -45,19 +46,61 @@ export function ensurePki(config: StackConfig): Pki {
   const pki = pkiPaths(config);
   mkdirSync(pki.dir, { recursive: true });
   if (!existsSync(pki.cert)) {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.caKey, '-out', pki.caCert,
-      '-days', '3650', '-subj', '/CN=slipway-local-ca']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pki.caKey,
+      '-out',
+      pki.caCert,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=slipway-local-ca',
+    ]);
     const csr = join(pki.dir, 'admin.csr');
     const ext = join(pki.dir, 'admin.ext');
-    writeFileSync(ext, [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=${SANS}`,
-    ].join('\n'));
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.key, '-out', csr, '-subj', '/O=system:masters/CN=admin']);
-    openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-out', pki.cert,
-      '-days', '3650', '-extfile', ext]);
+    writeFileSync(
+      ext,
+      [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth,clientAuth',
+        `subjectAltName=${SANS}`,
+      ].join('\n'),
+    );
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pki.key,
+      '-out',
+      csr,
+      '-subj',
+      '/O=system:masters/CN=admin',
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-out',
+      pki.cert,
+      '-days',
+      '3650',
+      '-extfile',
+      ext,
+    ]);
   }
   writeFileSync(pki.kubeconfig, kubeconfigYaml(config, pki));
   return pki;

@@ -2,7 +2,15 @@
 import type { Component } from './component.ts';
 import type { StackConfig } from './config.ts';
 import { temporalServer } from './components/temporal.ts';
-import { clusterObjects, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './components/kubernetes.ts';
+import {
+  clusterObjects,
+  etcd,
+  kubeApiserver,
+  kubeControllerManager,
+  kubeScheduler,
+  kwok,
+} from './components/kubernetes.ts';
+import { serviceRange } from './components/service-range.ts';
 import { prometheus } from './components/prometheus.ts';
 import { trafficSimulator } from './components/simulator.ts';
 import { apiTokens } from './components/api-tokens.ts';
@@ -13,7 +21,15 @@ export type ComponentGroup = (typeof COMPONENT_GROUPS)[number];
 
 export function components(group: ComponentGroup = 'all'): Component[] {
   const temporal = [temporalServer, apiTokens];
-  const kubernetes = [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, clusterObjects];
+  const kubernetes = [
+    etcd,
+    kubeApiserver,
+    kubeControllerManager,
+    kubeScheduler,
+    kwok,
+    clusterObjects,
+    serviceRange,
+  ];
   const traffic = [prometheus, trafficSimulator];
   if (group === 'temporal') return temporal;
   if (group === 'kubernetes') return kubernetes;
@@ -39,9 +55,16 @@ export async function stackDown(config: StackConfig, group: ComponentGroup = 'al
   for (const component of components(group).reverse()) await component.down(config);
 }
 
-export async function stackStatus(config: StackConfig, group: ComponentGroup = 'all'): Promise<ComponentStatus[]> {
+export async function stackStatus(
+  config: StackConfig,
+  group: ComponentGroup = 'all',
+): Promise<ComponentStatus[]> {
   return Promise.all(
-    components(group).map(async (c) => ({ name: c.name, healthy: await c.healthy(config), detail: c.describe(config) })),
+    components(group).map(async (c) => ({
+      name: c.name,
+      healthy: await c.healthy(config),
+      detail: c.describe(config),
+    })),
   );
 }
 

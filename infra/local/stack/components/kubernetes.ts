@@ -11,6 +11,7 @@ import type { StackConfig } from '../config.ts';
 import { httpOk } from '../health.ts';
 import { ensurePki, pkiPaths } from '../pki.ts';
 import { startDetached, stopProcess, waitUntil } from '../processes.ts';
+import { SERVICE_CLUSTER_IP_RANGE } from './service-range.ts';
 
 const kwokDir = fileURLToPath(new URL('../../kwok/', import.meta.url));
 
@@ -87,7 +88,7 @@ export const kubeApiserver = processComponent({
         '--advertise-address=127.0.0.1',
         `--secure-port=${config.ports.apiserver}`,
         '--endpoint-reconciler-type=none',
-        '--service-cluster-ip-range=10.0.0.0/24',
+        `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
         `--tls-cert-file=${pki.cert}`,
         `--tls-private-key-file=${pki.key}`,
         `--client-ca-file=${pki.caCert}`,
@@ -150,10 +151,7 @@ export const kubeScheduler = processComponent({
     const pki = pkiPaths(config);
     return {
       command: binaries(config).kubeScheduler,
-      args: [
-        ...controllerFlags(pki.kubeconfig, config.ports.scheduler),
-        '--v=1',
-      ],
+      args: [...controllerFlags(pki.kubeconfig, config.ports.scheduler), '--v=1'],
     };
   },
   healthUrl: (config) => `https://127.0.0.1:${config.ports.scheduler}/healthz`,
@@ -188,7 +186,12 @@ function kubectl(config: StackConfig, args: string[], input?: string): string {
 
 function clusterObjectsReady(config: StackConfig): boolean {
   try {
-    const nodes = kubectl(config, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+    const nodes = kubectl(config, [
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    ]);
     const ready = nodes.split(' ').filter((s) => s === 'True').length;
     const crd = kubectl(config, ['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name']);
     return ready >= 4 && crd.includes('httproutes');
@@ -201,9 +204,26 @@ function clusterObjectsReady(config: StackConfig): boolean {
 export const clusterObjects: Component = {
   name: 'cluster-objects',
   async up(config) {
-    kubectl(config, ['apply', '--server-side', '--field-manager=slipway-local-stack', '-f', join(kwokDir, 'nodes.yaml')]);
-    kubectl(config, ['apply', '--server-side', '--field-manager=slipway-local-stack', '-f', binaries(config).gatewayApiCrds]);
-    kubectl(config, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/httproutes.gateway.networking.k8s.io']);
+    kubectl(config, [
+      'apply',
+      '--server-side',
+      '--field-manager=slipway-local-stack',
+      '-f',
+      join(kwokDir, 'nodes.yaml'),
+    ]);
+    kubectl(config, [
+      'apply',
+      '--server-side',
+      '--field-manager=slipway-local-stack',
+      '-f',
+      binaries(config).gatewayApiCrds,
+    ]);
+    kubectl(config, [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/httproutes.gateway.networking.k8s.io',
+    ]);
     kubectl(config, ['wait', '--for=condition=Ready', '--timeout=60s', 'node', '--all']);
     await waitUntil('cluster objects', () => clusterObjects.healthy(config), 30_000);
   },
