@@ -10,11 +10,15 @@ export interface ActivityDeps extends GateActivityDeps {
   kubernetes: KubernetesClients;
   /** For promotion schedules (deleted when a release ends); the production worker always has one. */
   temporalClient?: Client | undefined;
+  /** The installation's SLIPWAY_SEPARATION_OF_DUTIES (namespaces may still ask for it by annotation). */
+  separationOfDuties?: boolean | undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createKubernetesActivities(deps.kubernetes),
+    ...createKubernetesActivities(deps.kubernetes, {
+      policy: { separationOfDuties: deps.separationOfDuties ?? false },
+    }),
     ...createTrafficActivities(deps.kubernetes),
     ...createGateActivities(deps),
     ...createScheduleActivities(deps.temporalClient),

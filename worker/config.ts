@@ -4,7 +4,10 @@ import { TASK_QUEUE } from '../workflows/ids.ts';
 import { TemporalConnectionEnv } from './temporal-connection.ts';
 
 /** `host:port` (port 0 = any free port), or `off`. */
-const bindAddress = z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port (e.g. 127.0.0.1:9464) or off')]);
+const bindAddress = z.union([
+  z.literal('off'),
+  z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port (e.g. 127.0.0.1:9464) or off'),
+]);
 
 const WorkerEnv = TemporalConnectionEnv.extend({
   SLIPWAY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
@@ -16,8 +19,19 @@ const WorkerEnv = TemporalConnectionEnv.extend({
   /** Where the Temporal runtime's own Prometheus exporter listens (scraped through /metrics above). */
   SLIPWAY_TEMPORAL_METRICS: bindAddress.default('127.0.0.1:9465'),
   /** How long in-flight activities may run on after SIGTERM before they are cancelled. */
-  SLIPWAY_SHUTDOWN_GRACE: z.string().regex(/^\d+(ms|s|m)$/, 'expected a duration such as 20s').default('20s'),
+  SLIPWAY_SHUTDOWN_GRACE: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'expected a duration such as 20s')
+    .default('20s'),
   SLIPWAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  /**
+   * Separation of duties for every release of this installation: the submitter may not approve
+   * their own release. Namespaces can ask for it alone with `slipway.dev/separation-of-duties: "true"`.
+   */
+  SLIPWAY_SEPARATION_OF_DUTIES: z
+    .enum(['true', 'false'], { message: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export type WorkerConfig = z.infer<typeof WorkerEnv>;

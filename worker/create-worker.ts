@@ -22,7 +22,11 @@ export interface ReleaseWorker {
   close(): Promise<void>;
 }
 
-export async function createReleaseWorker({ config, connection, workflowBundle }: CreateWorkerOptions): Promise<ReleaseWorker> {
+export async function createReleaseWorker({
+  config,
+  connection,
+  workflowBundle,
+}: CreateWorkerOptions): Promise<ReleaseWorker> {
   const native = await NativeConnection.connect(connection);
   // Activities use a client too: a release removes its promotion schedule when it ends.
   const clientConnection = await Connection.connect(connection);
@@ -34,6 +38,7 @@ export async function createReleaseWorker({ config, connection, workflowBundle }
     activities: createActivities({
       kubernetes: createKubernetesClients(),
       prometheusUrl: config.PROMETHEUS_URL,
+      separationOfDuties: config.SLIPWAY_SEPARATION_OF_DUTIES,
       temporalClient: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
     }),
     maxConcurrentActivityTaskExecutions: config.SLIPWAY_MAX_CONCURRENT_ACTIVITIES,

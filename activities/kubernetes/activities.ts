@@ -1,12 +1,19 @@
 // Kubernetes activities of the release workflow. Each is idempotent: run again after a crash, it
-// converges to the same cluster state. Waiting activities heartbeat and honour cancellation.
+// converges to the same cluster state. Waiting activities heartbeat and honour cancellation. Every
+// cluster error leaves an activity classified (cluster-errors.ts): one sentence, final or retryable.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
-import { serverSideApply } from './apply.ts';
-import { checkCapacity, toResourceList, type CapacityVerdict } from './capacity.ts';
-import { apiMessage, apiStatus, type KubernetesClients } from './clients.ts';
+import {
+  observeCandidate,
+  watchCandidate,
+  type CandidateObservation,
+  type CandidateRef,
+  type WatchCandidateInput,
+} from './candidate.ts';
+import { withClusterErrors } from './cluster-errors.ts';
+import type { KubernetesClients } from './clients.ts';
 import {
   captureStableState,
   deployCandidate,
@@ -17,72 +24,38 @@ import {
   type StableSnapshot,
 } from './deployments.ts';
 import { recordEvent, type ReleaseEvent } from './events.ts';
-import { runJob, type JobOutcome, type JobRequest } from './jobs.ts';
-import { deploymentName, selectorLabels, type Track } from './labels.ts';
-import { renderDeployment, renderHttpRoute, renderServices } from './manifests.ts';
-import { rolloutState, unreadyPodReasons } from './rollout-status.ts';
-import { watchUntil } from './watch-until.ts';
-import { ALL_STABLE } from '../traffic/router.ts';
+import { deleteJob, runJob, type JobOutcome, type JobRequest } from './jobs.ts';
+import { preflight, type PreflightInput, type PreflightResult } from './preflight.ts';
+import { releaseObjectsPresent, removeReleaseObjects, type ReleaseObjects } from './release-objects.ts';
+import { releasePolicy, type InstallationPolicy, type ReleasePolicy } from './release-policy.ts';
+import { waitForRollout, type RolloutInput } from './rollout.ts';
 
-export interface PreflightInput {
-  releaseId: string;
-  spec: ReleaseSpec;
+export type { CandidateObservation } from './candidate.ts';
+export type { PreflightInput, PreflightResult } from './preflight.ts';
+export type { ReleaseObjects } from './release-objects.ts';
+export type { ReleasePolicy } from './release-policy.ts';
+export type { RolloutInput } from './rollout.ts';
+
+export interface KubernetesActivityOptions {
+  /** The installation's release policy (worker setting SLIPWAY_SEPARATION_OF_DUTIES). */
+  policy?: InstallationPolicy;
 }
 
-export interface PreflightResult {
-  objects: string[];
-  capacity: CapacityVerdict;
-}
-
-export interface RolloutInput {
-  namespace: string;
-  model: string;
-  track: Track;
-}
-
-export function createKubernetesActivities(clients: KubernetesClients) {
-  return {
+export function createKubernetesActivities(
+  clients: KubernetesClients,
+  options: KubernetesActivityOptions = {},
+) {
+  const installation: InstallationPolicy = options.policy ?? { separationOfDuties: false };
+  return withClusterErrors({
     /**
      * build stage: render every object and server-side dry-run it (RBAC, quota, admission, schema),
      * then check that the candidate's pods fit the nodes and the namespace's quotas.
      */
-    async preflight({ releaseId, spec }: PreflightInput): Promise<PreflightResult> {
-      try {
-        await clients.core.readNamespace({ name: spec.namespace });
-      } catch (error) {
-        if (apiStatus(error) === 404) {
-          throw ApplicationFailure.nonRetryable(`namespace ${spec.namespace} does not exist`, FailureType.DryRunFailed);
-        }
-        throw error;
-      }
-      const objects = [
-        ...renderServices(spec),
-        renderDeployment(spec, { track: 'canary', replicas: spec.serving.replicas, releaseId }),
-        ...(spec.traffic.router === 'gateway-api' ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
-      ];
-      // The dry-runs and the reads for the capacity check are independent: all at once.
-      const [nodes, pods, quotas] = await Promise.all([
-        Promise.all(objects.map((object) => serverSideApply(clients, object, { dryRun: true }))).then(() => forbiddenIsFinal('list nodes', clients.core.listNode())),
-        forbiddenIsFinal('list pods in all namespaces', clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })),
-        forbiddenIsFinal(`list resourcequotas in ${spec.namespace}`, clients.core.listNamespacedResourceQuota({ namespace: spec.namespace })),
-      ]);
-      const capacity = checkCapacity({
-        nodes: nodes.items,
-        pods: pods.items,
-        quotas: quotas.items,
-        request: toResourceList(spec.serving.resources?.requests),
-        replicas: spec.serving.replicas,
-      });
-      if (!capacity.fits) {
-        throw ApplicationFailure.nonRetryable(
-          `the candidate does not fit: ${capacity.reasons.join('; ')}`,
-          FailureType.InsufficientCapacity,
-          capacity,
-        );
-      }
-      return { objects: objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`), capacity };
+    async preflight(input: PreflightInput): Promise<PreflightResult> {
+      return preflight(clients, input);
     },
 
+    /** Called before the build: a 403 is final and says which namespace the worker may not read. */
     async captureStableState({ spec }: { spec: ReleaseSpec }): Promise<StableSnapshot> {
       return captureStableState(clients, spec);
     },
@@ -91,8 +64,33 @@ export function createKubernetesActivities(clients: KubernetesClients) {
       await ensureServices(clients, spec);
     },
 
-    async deployCandidate(input: { releaseId: string; spec: ReleaseSpec; replicas: number }): Promise<void> {
-      await deployCandidate(clients, input.spec, { releaseId: input.releaseId, replicas: input.replicas });
+    /** Applies `<model>-canary`; returns its uid, which watchCandidate compares against. */
+    async deployCandidate(input: {
+      releaseId: string;
+      spec: ReleaseSpec;
+      replicas: number;
+    }): Promise<{ uid: string }> {
+      const applied = await deployCandidate(clients, input.spec, {
+        releaseId: input.releaseId,
+        replicas: input.replicas,
+      });
+      return { uid: applied.metadata?.uid ?? '' };
+    },
+
+    /** A quick read of the candidate Deployment. */
+    async observeCandidate(input: CandidateRef): Promise<CandidateObservation> {
+      return observeCandidate(clients, { namespace: input.namespace, model: input.model });
+    },
+
+    /**
+     * Runs beside a hold and resolves only when the candidate is lost (deleted or being deleted,
+     * replaced, fewer than `minAvailable` available replicas), with a sentence saying how. The
+     * workflow cancels it when the hold ends; cancellation rejects with the cancellation.
+     */
+    async watchCandidate(input: WatchCandidateInput): Promise<{ reason: string }> {
+      return whileHeartbeating((heartbeat) =>
+        watchCandidate(clients, input, heartbeat.signal, (observed) => heartbeat.update(observed)),
+      );
     },
 
     async deployStable(input: {
@@ -108,6 +106,7 @@ export function createKubernetesActivities(clients: KubernetesClients) {
       });
     },
 
+    /** Puts the stable Deployment back as recorded, with the release annotation of the release that made it. */
     async restoreStable(input: { spec: ReleaseSpec; snapshot: StableSnapshot }): Promise<void> {
       await restoreStable(clients, input.spec, input.snapshot);
     },
@@ -116,61 +115,57 @@ export function createKubernetesActivities(clients: KubernetesClients) {
       await removeCandidate(clients, spec);
     },
 
+    /** Which of the model's Services and HTTPRoute exist now (asked before a release creates any). */
+    async releaseObjectsPresent({ spec }: { spec: ReleaseSpec }): Promise<ReleaseObjects> {
+      return releaseObjectsPresent(clients, spec);
+    },
+
+    /** Deletes exactly the named Services (and the HTTPRoute when `route`); absent is fine. */
+    async removeReleaseObjects(input: {
+      spec: ReleaseSpec;
+      services: string[];
+      route: boolean;
+    }): Promise<void> {
+      await removeReleaseObjects(clients, input.spec, { services: input.services, route: input.route });
+    },
+
     /**
      * Waits (watch, not polling) until the Deployment has rolled out; fails fast, without retry, on
      * ProgressDeadlineExceeded with the unready pods' reasons in the message.
      */
-    async waitForRollout({ namespace, model, track }: RolloutInput): Promise<string> {
-      const name = deploymentName(model, track);
-      const state = await whileHeartbeating((heartbeat) =>
-        watchUntil(clients, {
-          path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
-          name,
-          read: () => clients.apps.readNamespacedDeployment({ name, namespace }),
-          signal: heartbeat.signal,
-          onObject: (d) => heartbeat.update({ resourceVersion: d.metadata?.resourceVersion, status: rolloutState(d).message }),
-          decide: (d) => {
-            const s = rolloutState(d);
-            return s.phase === 'progressing' ? undefined : s;
-          },
-        }),
-      );
-      if (state.phase === 'complete') return state.message;
-      const selector = Object.entries(selectorLabels(model, track)).map(([k, v]) => `${k}=${v}`).join(',');
-      const pods = await clients.core.listNamespacedPod({ namespace, labelSelector: selector });
-      const reasons = unreadyPodReasons(pods.items).slice(0, 5);
-      throw ApplicationFailure.nonRetryable(
-        `${state.message}${reasons.length ? `; ${reasons.join('; ')}` : ''}`,
-        FailureType.RolloutFailed,
-        { deployment: `${namespace}/${name}`, pods: reasons },
-      );
+    async waitForRollout(input: RolloutInput): Promise<string> {
+      return whileHeartbeating((heartbeat) => waitForRollout(clients, input, heartbeat));
     },
 
-    /** Runs a Job to completion; a failed Job is a JobFailed failure, not an activity retry. */
+    /** Runs a Job to completion; a failed Job is a JobFailed failure, not an activity retry. Cancelled, it deletes the Job. */
     async runJob(request: JobRequest): Promise<JobOutcome> {
       const outcome = await whileHeartbeating((heartbeat) =>
         runJob(clients, request, heartbeat.signal, (message) => heartbeat.update({ message })),
       );
       if (!outcome.succeeded) {
-        throw ApplicationFailure.nonRetryable(`job ${request.namespace}/${request.name} failed: ${outcome.reason}`, FailureType.JobFailed, outcome);
+        throw ApplicationFailure.nonRetryable(
+          `job ${request.namespace}/${request.name} failed: ${outcome.reason}`,
+          FailureType.JobFailed,
+          outcome,
+        );
       }
       return outcome;
+    },
+
+    /** Deletes a Job and its pods; absent is fine (the compensation of runJob). */
+    async deleteJob({ namespace, name }: { namespace: string; name: string }): Promise<void> {
+      await deleteJob(clients, namespace, name);
     },
 
     async recordEvent(event: ReleaseEvent): Promise<void> {
       await recordEvent(clients, event);
     },
-  };
+
+    /** Separation of duties: the installation's setting, or the namespace's `slipway.dev/separation-of-duties: "true"`. */
+    async releasePolicy({ namespace }: { namespace: string }): Promise<ReleasePolicy> {
+      return releasePolicy(clients, installation, namespace);
+    },
+  });
 }
 
 export type KubernetesActivities = ReturnType<typeof createKubernetesActivities>;
-
-/** A read the preflight needs that RBAC forbids will not succeed on a retry: fail the build, saying which. */
-async function forbiddenIsFinal<T>(what: string, read: Promise<T>): Promise<T> {
-  try {
-    return await read;
-  } catch (error) {
-    if (apiStatus(error) !== 403) throw error;
-    throw ApplicationFailure.nonRetryable(`the preflight may not ${what} (HTTP 403): ${apiMessage(error)}`, FailureType.DryRunFailed, { status: 403 });
-  }
-}

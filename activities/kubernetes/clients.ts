@@ -1,5 +1,6 @@
 // The Kubernetes API clients activities use, built once per worker from one KubeConfig.
 import * as k8s from '@kubernetes/client-node';
+import { httpStatusOf } from './cluster-errors.ts';
 
 export interface KubernetesClients {
   kc: k8s.KubeConfig;
@@ -32,17 +33,17 @@ export function createKubernetesClients(kc: k8s.KubeConfig = loadKubeConfig()): 
   };
 }
 
-/** The HTTP status of a client-node error, if it has one. */
+/** The HTTP status of a client-node error, if it has one (an ApiException, or a watch's error). */
 export function apiStatus(error: unknown): number | undefined {
-  if (error instanceof k8s.ApiException) return error.code;
-  return undefined;
+  return httpStatusOf(error);
 }
 
 /** The `message` of a Kubernetes Status body inside an ApiException, else the error's message. */
 export function apiMessage(error: unknown): string {
   if (error instanceof k8s.ApiException) {
     const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
-    if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+    if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string')
+      return body.message;
     return `HTTP ${error.code}`;
   }
   return error instanceof Error ? error.message : String(error);

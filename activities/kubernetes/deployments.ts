@@ -4,8 +4,15 @@ import type { V1Deployment, V1DeploymentStrategy, V1PodTemplateSpec } from '@kub
 import { z } from 'zod';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { serverSideApply } from './apply.ts';
+import { asClusterFailure, clusterCall } from './cluster-errors.ts';
 import { apiStatus, ignoreNotFound, type KubernetesClients } from './clients.ts';
-import { ANNOTATION_QUALITY_SCORES, ANNOTATION_RELEASE, deploymentName, LABEL_MANAGED_BY, LABEL_VERSION } from './labels.ts';
+import {
+  ANNOTATION_QUALITY_SCORES,
+  ANNOTATION_RELEASE,
+  deploymentName,
+  LABEL_MANAGED_BY,
+  LABEL_VERSION,
+} from './labels.ts';
 import { renderDeployment, renderServices } from './manifests.ts';
 
 /** What the stable track looked like before the release touched it: enough to restore it exactly. */
@@ -22,6 +29,8 @@ export interface StableSnapshot {
   autoscaled: boolean;
   /** The build-gate scores recorded when the stable version was released (gate → value). */
   qualityScores?: Record<string, number>;
+  /** The stable Deployment's `slipway.dev/release` annotation: the release that made it (restored with it). */
+  releaseAnnotation?: string;
 }
 
 const QualityScores = z.record(z.string(), z.number());
@@ -40,16 +49,25 @@ export function parseQualityScores(annotation: string | undefined): Record<strin
 async function hasAutoscaler(clients: KubernetesClients, namespace: string, name: string): Promise<boolean> {
   try {
     const list = await clients.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
-    return list.items.some((hpa) => hpa.spec?.scaleTargetRef.kind === 'Deployment' && hpa.spec.scaleTargetRef.name === name);
+    return list.items.some(
+      (hpa) => hpa.spec?.scaleTargetRef.kind === 'Deployment' && hpa.spec.scaleTargetRef.name === name,
+    );
   } catch (error) {
     if (apiStatus(error) === 403 || apiStatus(error) === 404) return false;
-    throw error;
+    throw asClusterFailure(error, { verb: 'list', resource: 'horizontalpodautoscalers', namespace });
   }
 }
 
-export async function captureStableState(clients: KubernetesClients, spec: ReleaseSpec): Promise<StableSnapshot> {
+export async function captureStableState(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+): Promise<StableSnapshot> {
   const name = deploymentName(spec.model, 'stable');
-  const current = await ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace }));
+  // Called before the build: a namespace the worker may not read fails here at once, saying so (403 is final).
+  const current = await clusterCall(
+    { verb: 'get', resource: 'deployments', namespace: spec.namespace, name },
+    () => ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace })),
+  );
   const autoscaled = await hasAutoscaler(clients, spec.namespace, name);
   if (!current) return { exists: false, autoscaled };
   const snapshot: StableSnapshot = {
@@ -62,13 +80,20 @@ export async function captureStableState(clients: KubernetesClients, spec: Relea
   if (current.spec?.replicas !== undefined) snapshot.replicas = current.spec.replicas;
   if (current.spec?.template) snapshot.template = current.spec.template;
   if (current.spec?.strategy) snapshot.strategy = current.spec.strategy;
-  if (current.spec?.progressDeadlineSeconds !== undefined) snapshot.progressDeadlineSeconds = current.spec.progressDeadlineSeconds;
+  if (current.spec?.progressDeadlineSeconds !== undefined)
+    snapshot.progressDeadlineSeconds = current.spec.progressDeadlineSeconds;
   const qualityScores = parseQualityScores(current.metadata?.annotations?.[ANNOTATION_QUALITY_SCORES]);
   if (qualityScores) snapshot.qualityScores = qualityScores;
+  const releaseAnnotation = current.metadata?.annotations?.[ANNOTATION_RELEASE];
+  if (releaseAnnotation !== undefined) snapshot.releaseAnnotation = releaseAnnotation;
   return snapshot;
 }
 
-export async function ensureServices(clients: KubernetesClients, spec: ReleaseSpec, dryRun = false): Promise<void> {
+export async function ensureServices(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  dryRun = false,
+): Promise<void> {
   for (const service of renderServices(spec)) await serverSideApply(clients, service, { dryRun });
 }
 
@@ -82,14 +107,26 @@ export interface DeployOptions {
 }
 
 /** The candidate version as Deployment `<model>-canary` (track canary). */
-export async function deployCandidate(clients: KubernetesClients, spec: ReleaseSpec, options: DeployOptions): Promise<V1Deployment> {
-  return serverSideApply(clients, renderDeployment(spec, { track: 'canary', replicas: options.replicas, releaseId: options.releaseId }), {
-    dryRun: options.dryRun ?? false,
-  });
+export async function deployCandidate(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  options: DeployOptions,
+): Promise<V1Deployment> {
+  return serverSideApply(
+    clients,
+    renderDeployment(spec, { track: 'canary', replicas: options.replicas, releaseId: options.releaseId }),
+    {
+      dryRun: options.dryRun ?? false,
+    },
+  );
 }
 
 /** The candidate version as the stable Deployment `<model>`: a rolling update (or the first deploy). */
-export async function deployStable(clients: KubernetesClients, spec: ReleaseSpec, options: DeployOptions): Promise<V1Deployment> {
+export async function deployStable(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  options: DeployOptions,
+): Promise<V1Deployment> {
   const rendered = renderDeployment(spec, {
     track: 'stable',
     replicas: options.replicas,
@@ -105,14 +142,29 @@ export async function deployStable(clients: KubernetesClients, spec: ReleaseSpec
  * Puts the stable Deployment back exactly as recorded (labels, template, strategy, replicas); when
  * there was none, deletes it.
  */
-export async function restoreStable(clients: KubernetesClients, spec: ReleaseSpec, snapshot: StableSnapshot): Promise<void> {
+export async function restoreStable(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  snapshot: StableSnapshot,
+): Promise<void> {
   const name = deploymentName(spec.model, 'stable');
   if (!snapshot.exists || !snapshot.template) {
     // There was no stable Deployment before this release (a first release): restore that.
-    await ignoreNotFound(clients.apps.deleteNamespacedDeployment({ name, namespace: spec.namespace, propagationPolicy: 'Background' }));
+    await clusterCall({ verb: 'delete', resource: 'deployments', namespace: spec.namespace, name }, () =>
+      ignoreNotFound(
+        clients.apps.deleteNamespacedDeployment({
+          name,
+          namespace: spec.namespace,
+          propagationPolicy: 'Background',
+        }),
+      ),
+    );
     return;
   }
-  const current = await ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace }));
+  const current = await clusterCall(
+    { verb: 'get', resource: 'deployments', namespace: spec.namespace, name },
+    () => ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace })),
+  );
   const restored: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -121,8 +173,13 @@ export async function restoreStable(clients: KubernetesClients, spec: ReleaseSpe
       namespace: spec.namespace,
       labels: { ...(snapshot.labels ?? {}), [LABEL_MANAGED_BY]: 'slipway' },
       annotations: {
-        [ANNOTATION_RELEASE]: current?.metadata?.annotations?.[ANNOTATION_RELEASE] ?? '',
-        ...(snapshot.qualityScores ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(snapshot.qualityScores) } : {}),
+        // The release that made this version stable, not the one being rolled back.
+        ...(snapshot.releaseAnnotation === undefined
+          ? {}
+          : { [ANNOTATION_RELEASE]: snapshot.releaseAnnotation }),
+        ...(snapshot.qualityScores
+          ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(snapshot.qualityScores) }
+          : {}),
       },
     },
     spec: {
@@ -130,7 +187,9 @@ export async function restoreStable(clients: KubernetesClients, spec: ReleaseSpe
       selector: current?.spec?.selector ?? { matchLabels: snapshot.template.metadata?.labels ?? {} },
       template: snapshot.template,
       ...(snapshot.strategy ? { strategy: snapshot.strategy } : {}),
-      ...(snapshot.progressDeadlineSeconds === undefined ? {} : { progressDeadlineSeconds: snapshot.progressDeadlineSeconds }),
+      ...(snapshot.progressDeadlineSeconds === undefined
+        ? {}
+        : { progressDeadlineSeconds: snapshot.progressDeadlineSeconds }),
     },
   };
   await serverSideApply(clients, restored);
@@ -138,11 +197,14 @@ export async function restoreStable(clients: KubernetesClients, spec: ReleaseSpe
 
 /** Deletes the candidate Deployment (absent is fine). */
 export async function removeCandidate(clients: KubernetesClients, spec: ReleaseSpec): Promise<void> {
-  await ignoreNotFound(
-    clients.apps.deleteNamespacedDeployment({
-      name: deploymentName(spec.model, 'canary'),
-      namespace: spec.namespace,
-      propagationPolicy: 'Background',
-    }),
+  const name = deploymentName(spec.model, 'canary');
+  await clusterCall({ verb: 'delete', resource: 'deployments', namespace: spec.namespace, name }, () =>
+    ignoreNotFound(
+      clients.apps.deleteNamespacedDeployment({
+        name,
+        namespace: spec.namespace,
+        propagationPolicy: 'Background',
+      }),
+    ),
   );
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { V1MicroTime } from '@kubernetes/client-node';
+import { asClusterFailure } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 
 export interface ReleaseEvent {
@@ -43,6 +44,8 @@ export async function recordEvent(clients: KubernetesClients, event: ReleaseEven
       },
     });
   } catch (error) {
-    if (apiStatus(error) !== 409) throw error; // already recorded by an earlier attempt
+    // 409: already recorded by an earlier attempt.
+    if (apiStatus(error) !== 409)
+      throw asClusterFailure(error, { verb: 'create', resource: 'events', namespace: event.namespace });
   }
 }

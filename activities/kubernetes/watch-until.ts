@@ -1,40 +1,116 @@
-// Waiting on one object with a watch (not polling) until a predicate decides. The watch resumes from
-// the last resourceVersion after a clean close; a broken connection fails the attempt so the
-// activity's retry resumes it (from heartbeat details); a 410 Gone re-reads the object.
-import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+// Waiting on one object with a watch (not polling) until a predicate decides. The watch resumes
+// from the last resourceVersion after a clean close or a quiet spell (client-node ends a watch that
+// has been silent for 30 s); after a broken connection or a transient apiserver error it backs off,
+// reads the object again and watches on, so a disconnect does not fail the activity. Only when the
+// cluster stays unreachable for `giveUpAfterMs` does the wait fail (classified, retryable). A 410
+// Gone reads the object again. Cancellation (the heartbeat's signal) rejects with its reason.
+import { ApiException, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { asClusterFailure, classifyClusterError, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 
 export interface WatchUntilOptions<T extends KubernetesObject, R> {
   /** Collection path, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
   path: string;
   name: string;
-  read: () => Promise<T>;
+  /** Reads the object; undefined when it does not exist (only with `decideAbsent`). */
+  read: () => Promise<T | undefined>;
   /** Returns a result to stop, or undefined to keep watching. */
   decide: (object: T) => R | undefined;
+  /** What an absent or deleted object means; without it, a deletion is an error. */
+  decideAbsent?: () => R;
   signal: AbortSignal;
   /** Called with every version seen (for heartbeats). */
   onObject?: (object: T) => void;
+  /** For error messages: what is watched. */
+  target: ClusterTarget;
+  /** How long the cluster may stay unreachable before the wait fails (default 2 minutes). */
+  giveUpAfterMs?: number;
 }
 
 export async function watchUntil<T extends KubernetesObject, R>(
   clients: KubernetesClients,
   options: WatchUntilOptions<T, R>,
 ): Promise<R> {
-  let object = await options.read();
+  const giveUpAfterMs = options.giveUpAfterMs ?? 120_000;
+  let failingSince: number | undefined;
+  let attempt = 0;
+  /** A transient failure: back off and go on, until the cluster has been unreachable too long. */
+  const survive = async (error: unknown): Promise<void> => {
+    options.signal.throwIfAborted();
+    const classified = classifyClusterError(error, options.target);
+    if (!classified || classified.final) throw asClusterFailure(error, options.target);
+    failingSince ??= Date.now();
+    if (Date.now() - failingSince > giveUpAfterMs) throw asClusterFailure(error, options.target);
+    attempt++;
+    await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)), options.signal);
+  };
+  const readNow = async (): Promise<T | undefined> => {
+    for (;;) {
+      try {
+        const object = await options.read();
+        failingSince = undefined;
+        attempt = 0;
+        return object;
+      } catch (error) {
+        await survive(error);
+      }
+    }
+  };
+
+  let object = await readNow();
   for (;;) {
     options.signal.throwIfAborted();
+    if (object === undefined) {
+      if (options.decideAbsent) return options.decideAbsent();
+      throw new Error(`${options.name} was deleted while waiting on it`);
+    }
     options.onObject?.(object);
     const result = options.decide(object);
     if (result !== undefined) return result;
-    const next = await nextEvent<T>(clients, options.path, options.name, object.metadata?.resourceVersion, options.signal);
+    let next: WatchEvent<T>;
+    try {
+      next = await nextEvent<T>(
+        clients,
+        options.path,
+        options.name,
+        object.metadata?.resourceVersion,
+        options.signal,
+      );
+    } catch (error) {
+      await survive(error);
+      object = await readNow();
+      continue;
+    }
+    failingSince = undefined;
+    attempt = 0;
     if (next.kind === 'object') object = next.object;
-    else if (next.kind === 'gone') object = await options.read();
-    else if (next.kind === 'deleted') throw new Error(`${options.name} was deleted while waiting on it`);
-    // 'closed': the server ended the watch (its timeout); watch again from the same resourceVersion.
+    else if (next.kind === 'gone') object = await readNow();
+    else if (next.kind === 'deleted') object = undefined;
+    // 'closed': the server ended the watch (its timeout) or it was quiet; watch again from the same resourceVersion.
   }
 }
 
-type WatchEvent<T> = { kind: 'object'; object: T } | { kind: 'deleted' } | { kind: 'gone' } | { kind: 'closed' };
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type WatchEvent<T> =
+  { kind: 'object'; object: T } | { kind: 'deleted' } | { kind: 'gone' } | { kind: 'closed' };
+
+/** client-node ends a watch that received nothing for 30 s with a TimeoutError: that is a quiet spell, not a failure. */
+function isQuietTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}
 
 function nextEvent<T>(
   clients: KubernetesClients,
@@ -56,6 +132,7 @@ function nextEvent<T>(
       else resolve(event);
     };
     const onAbort = () => settle(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     watch
       .watch(
@@ -69,16 +146,19 @@ function nextEvent<T>(
         (phase: string, object: unknown) => {
           if (phase === 'BOOKMARK') return;
           if (phase === 'ERROR') {
-            const code = (object as { code?: number } | undefined)?.code;
-            settle(code === 410 ? { kind: 'gone' } : new Error(`watch error: ${JSON.stringify(object)}`));
-            return;
+            // A Status object: 410 Gone (resourceVersion too old), or an error to classify like any answer.
+            const status = object as { code?: number } | undefined;
+            if (status?.code === 410) return settle({ kind: 'gone' });
+            return settle(new ApiException(status?.code ?? 500, 'watch error', object, {}));
           }
           if (phase === 'DELETED') return settle({ kind: 'deleted' });
           settle({ kind: 'object', object: object as T });
         },
         (error: unknown) => {
+          if (signal.aborted) return onAbort();
           if (error && apiStatus(error) === 410) return settle({ kind: 'gone' });
-          if (error) return settle(error instanceof Error ? error : new Error(JSON.stringify(error)));
+          if (error && isQuietTimeout(error)) return settle({ kind: 'closed' });
+          if (error) return settle(error instanceof Error ? error : new Error(`watch ended: ${JSON.stringify(error)}`));
           settle({ kind: 'closed' });
         },
       )

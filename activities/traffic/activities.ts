@@ -2,14 +2,21 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { withClusterErrors } from '../kubernetes/cluster-errors.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { createTrafficRouter } from './index.ts';
 import type { TrafficState, TrafficWeights } from './router.ts';
 
 export function createTrafficActivities(clients: KubernetesClients) {
-  return {
+  return withClusterErrors({
     /** Sets the weights and checks the router took them; a router that does not is an error. */
-    async setTrafficWeights({ spec, weights }: { spec: ReleaseSpec; weights: TrafficWeights }): Promise<void> {
+    async setTrafficWeights({
+      spec,
+      weights,
+    }: {
+      spec: ReleaseSpec;
+      weights: TrafficWeights;
+    }): Promise<void> {
       const router = createTrafficRouter(clients, spec);
       await router.setWeights(weights);
       if (spec.traffic.router === 'gateway-api' && !(await router.verify(weights))) {
@@ -20,7 +27,13 @@ export function createTrafficActivities(clients: KubernetesClients) {
       }
     },
 
-    async verifyTrafficWeights({ spec, weights }: { spec: ReleaseSpec; weights: TrafficWeights }): Promise<boolean> {
+    async verifyTrafficWeights({
+      spec,
+      weights,
+    }: {
+      spec: ReleaseSpec;
+      weights: TrafficWeights;
+    }): Promise<boolean> {
       return createTrafficRouter(clients, spec).verify(weights);
     },
 
@@ -36,7 +49,7 @@ export function createTrafficActivities(clients: KubernetesClients) {
     async currentTraffic({ spec }: { spec: ReleaseSpec }): Promise<TrafficState | null> {
       return (await createTrafficRouter(clients, spec).current()) ?? null;
     },
-  };
+  });
 }
 
 export type TrafficActivities = ReturnType<typeof createTrafficActivities>;

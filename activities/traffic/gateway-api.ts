@@ -3,6 +3,7 @@
 // field manager `slipway`); parentRefs and hostnames may belong to the user.
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { serverSideApply } from '../kubernetes/apply.ts';
+import { clusterCall } from '../kubernetes/cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { trackServiceName } from '../kubernetes/labels.ts';
 import { renderHttpRoute, routeName, type HttpRoute } from '../kubernetes/manifests.ts';
@@ -13,7 +14,9 @@ const VERSION = 'v1';
 const PLURAL = 'httproutes';
 
 interface LiveRoute extends HttpRoute {
-  status?: { parents?: Array<{ conditions?: Array<{ type: string; status: string; observedGeneration?: number }> }> };
+  status?: {
+    parents?: Array<{ conditions?: Array<{ type: string; status: string; observedGeneration?: number }> }>;
+  };
   metadata: HttpRoute['metadata'] & { generation?: number };
 }
 
@@ -30,14 +33,19 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   private async read(): Promise<LiveRoute | undefined> {
-    return ignoreNotFound(
-      this.clients.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: this.spec.namespace,
-        plural: PLURAL,
-        name: routeName(this.spec),
-      }) as Promise<LiveRoute>,
+    const name = routeName(this.spec);
+    const { namespace } = this.spec;
+    return clusterCall({ verb: 'get', resource: PLURAL, namespace, name }, () =>
+      ignoreNotFound(
+        // The custom objects API returns untyped JSON; LiveRoute is the part of it Slipway reads.
+        this.clients.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        }) as Promise<LiveRoute>,
+      ),
     );
   }
 
@@ -48,7 +56,10 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   private async apply(state: TrafficState): Promise<void> {
-    this.applied = await serverSideApply(this.clients, renderHttpRoute(this.spec, state.weights, state.mirrorPercent));
+    this.applied = await serverSideApply(
+      this.clients,
+      renderHttpRoute(this.spec, state.weights, state.mirrorPercent),
+    );
   }
 
   async setWeights(weights: TrafficWeights): Promise<void> {
@@ -71,7 +82,10 @@ export class GatewayApiRouter implements TrafficRouter {
     for (const parent of route.status?.parents ?? []) {
       const accepted = parent.conditions?.find((c) => c.type === 'Accepted');
       if (accepted?.status === 'False') return false;
-      if (accepted?.observedGeneration !== undefined && accepted.observedGeneration < (route.metadata.generation ?? 0)) {
+      if (
+        accepted?.observedGeneration !== undefined &&
+        accepted.observedGeneration < (route.metadata.generation ?? 0)
+      ) {
         return false;
       }
     }

@@ -3,6 +3,7 @@
 // Mirroring is impossible without a router (the spec schema rejects shadow with this router).
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { clusterCall } from '../kubernetes/cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { deploymentName } from '../kubernetes/labels.ts';
 import type { TrafficRouter, TrafficState, TrafficWeights } from './router.ts';
@@ -24,22 +25,23 @@ export class ReplicaRatioRouter implements TrafficRouter {
   }
 
   private async readReplicas(track: 'stable' | 'canary') {
-    const d = await ignoreNotFound(
-      this.clients.apps.readNamespacedDeployment({ name: deploymentName(this.spec.model, track), namespace: this.spec.namespace }),
+    const name = deploymentName(this.spec.model, track);
+    const { namespace } = this.spec;
+    const d = await clusterCall({ verb: 'get', resource: 'deployments', namespace, name }, () =>
+      ignoreNotFound(this.clients.apps.readNamespacedDeployment({ name, namespace })),
     );
     return d ? { desired: d.spec?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 } : undefined;
   }
 
   private async scaleCandidate(replicas: number): Promise<void> {
-    await ignoreNotFound(
-      this.clients.apps.patchNamespacedDeploymentScale(
-        {
-          name: deploymentName(this.spec.model, 'canary'),
-          namespace: this.spec.namespace,
-          fieldManager: 'slipway',
-          body: { spec: { replicas } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    const name = deploymentName(this.spec.model, 'canary');
+    const { namespace } = this.spec;
+    await clusterCall({ verb: 'patch', resource: 'deployments/scale', namespace, name }, () =>
+      ignoreNotFound(
+        this.clients.apps.patchNamespacedDeploymentScale(
+          { name, namespace, fieldManager: 'slipway', body: { spec: { replicas } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       ),
     );
   }
@@ -55,12 +57,16 @@ export class ReplicaRatioRouter implements TrafficRouter {
 
   async setWeights(weights: TrafficWeights): Promise<void> {
     const stable = await this.readReplicas('stable');
-    await this.scaleCandidate(candidateReplicasFor(weights.canary, stable?.desired ?? this.spec.serving.replicas));
+    await this.scaleCandidate(
+      candidateReplicasFor(weights.canary, stable?.desired ?? this.spec.serving.replicas),
+    );
   }
 
   setMirror(percent: number | null): Promise<void> {
     if (percent !== null && percent > 0) {
-      return Promise.reject(new Error('the replica-ratio router cannot mirror traffic; use the gateway-api router for shadow'));
+      return Promise.reject(
+        new Error('the replica-ratio router cannot mirror traffic; use the gateway-api router for shadow'),
+      );
     }
     return Promise.resolve();
   }
