@@ -180,6 +180,14 @@ describe('ReleaseSpec: durations have sensible upper bounds', () => {
     assert.equal(ReleaseSpec.safeParse(set(['canary', 'steps', 0, 'hold'], '366d')).success, true);
   });
 
+  it('reports a range duration that is no duration as an issue (the step check does not throw)', () => {
+    const range = (duration: unknown, step: unknown) =>
+      withGate({ prometheus: { query: 'up', range: { duration, step } } });
+    assert.doesNotThrow(() => ReleaseSpec.safeParse(range('日本語', '1s')));
+    assert.deepEqual(issuePaths(range('日本語', '1s')), [['gates', 0, 'prometheus', 'range', 'duration']]);
+    assert.deepEqual(issuePaths(range('5m', 'soon')), [['gates', 0, 'prometheus', 'range', 'step']]);
+  });
+
   it('refuses a Prometheus range of more than 11,000 points per series', () => {
     const range = (duration: string, step: string) =>
       withGate({ prometheus: { query: 'up', range: { duration, step } } });

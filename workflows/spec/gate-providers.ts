@@ -1,7 +1,7 @@
 // Where a gate's value comes from: a PromQL query, an HTTP evaluator, a Kubernetes Job, or a
 // statistical judge of candidate against stable. Pure.
 import { z } from 'zod';
-import { durationMs } from '../duration.ts';
+import { parseDuration } from '../duration.ts';
 import { annotations, dnsSubdomain } from './names.ts';
 import { intIn, keyedUnion, positiveDuration, recordOf } from './zod-shapes.ts';
 
@@ -19,8 +19,10 @@ const rangeShape = { duration: positiveDuration('30d'), step: positiveDuration('
 
 /** `step` ≤ `duration`, and no more than MAX_RANGE_POINTS samples per series. */
 function checkRange(range: { duration: string; step: string }, ctx: z.RefinementCtx): void {
-  const duration = durationMs(range.duration);
-  const step = durationMs(range.step);
+  // zod runs this check even when a duration failed its own schema (that one has its issue already).
+  const duration = parseDuration(range.duration);
+  const step = parseDuration(range.step);
+  if (duration === undefined || step === undefined) return;
   if (step > duration) {
     ctx.addIssue({ code: 'custom', path: ['step'], message: 'step must not exceed duration' });
   } else if (duration / step > MAX_RANGE_POINTS) {
