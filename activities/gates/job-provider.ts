@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { durationMs } from '../../workflows/duration.ts';
 import type { JobGate } from '../../workflows/spec/index.ts';
-import { ignoreNotFound } from '../kubernetes/clients.ts';
 import { runJob } from '../kubernetes/jobs.ts';
 import { numericValue } from './json-path.ts';
 import type { MeasureContext, ProviderDeps, RawMeasurement } from './provider.ts';
@@ -18,14 +17,18 @@ export function gateJobName(model: string, gate: string, measurementId: string):
 }
 
 /** The number in a termination message: `0.93`, or JSON with a numeric `value` (other numbers become details). */
-export function parseTerminationMessage(message: string | undefined): { value: number | null; details: Record<string, number> } {
+export function parseTerminationMessage(message: string | undefined): {
+  value: number | null;
+  details: Record<string, number>;
+} {
   const text = message?.trim() ?? '';
   if (text === '') return { value: null, details: {} };
   const bare = numericValue(text);
   if (bare !== undefined) return { value: bare, details: {} };
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { value: null, details: {} };
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return { value: null, details: {} };
     const details: Record<string, number> = {};
     for (const [key, raw] of Object.entries(parsed)) {
       const n = numericValue(raw);
@@ -37,7 +40,11 @@ export function parseTerminationMessage(message: string | undefined): { value: n
   }
 }
 
-export async function measureByJob(gate: JobGate, context: MeasureContext, deps: ProviderDeps): Promise<RawMeasurement> {
+export async function measureByJob(
+  gate: JobGate,
+  context: MeasureContext,
+  deps: ProviderDeps,
+): Promise<RawMeasurement> {
   const { spec } = context;
   const name = gateJobName(spec.model, gate.name, context.measurementId);
   const at = new Date().toISOString();
@@ -48,41 +55,43 @@ export async function measureByJob(gate: JobGate, context: MeasureContext, deps:
     ...(context.stableVersion ? [{ name: 'SLIPWAY_STABLE_VERSION', value: context.stableVersion }] : []),
     ...(spec.serving.modelUri ? [{ name: 'MODEL_URI', value: spec.serving.modelUri }] : []),
   ];
-  let outcome;
-  try {
-    outcome = await runJob(
-      deps.kubernetes,
-      {
-        namespace: spec.namespace,
-        name,
-        model: spec.model,
-        version: spec.version,
-        image: gate.job.image,
-        command: gate.job.command,
-        args: gate.job.args,
-        timeoutSeconds: Math.ceil(durationMs(gate.job.timeout) / 1000),
-        backoffLimit: gate.job.backoffLimit,
-        annotations: gate.job.annotations,
-        labels: { 'slipway.dev/gate': gate.name },
-        env,
-      },
-      context.signal,
-      (message) => context.onProgress?.(message),
-    );
-  } catch (error) {
-    if (context.signal.aborted) {
-      // Cancelled (release aborted, gate loop stopped): the Job is not wanted any more.
-      // Best effort: ttlSecondsAfterFinished and activeDeadlineSeconds bound it anyway.
-      await ignoreNotFound(deps.kubernetes.batch.deleteNamespacedJob({ name, namespace: spec.namespace, propagationPolicy: 'Background' })).catch(() => undefined);
-    }
-    throw error;
-  }
+  // runJob deletes the Job when the measurement is cancelled (release aborted, gate loop stopped).
+  const outcome = await runJob(
+    deps.kubernetes,
+    {
+      namespace: spec.namespace,
+      name,
+      model: spec.model,
+      version: spec.version,
+      image: gate.job.image,
+      command: gate.job.command,
+      args: gate.job.args,
+      timeoutSeconds: Math.ceil(durationMs(gate.job.timeout) / 1000),
+      backoffLimit: gate.job.backoffLimit,
+      annotations: gate.job.annotations,
+      labels: { 'slipway.dev/gate': gate.name },
+      env,
+    },
+    context.signal,
+    (message) => context.onProgress?.(message),
+  );
   const parsed = parseTerminationMessage(outcome.terminationMessage);
   const query = `Job ${spec.namespace}/${name} (${gate.job.image})`;
   const details = { job: name, succeeded: outcome.succeeded, ...parsed.details };
   if (!outcome.succeeded) {
-    const said = outcome.terminationMessage?.trim() ? `: ${outcome.terminationMessage.trim().slice(0, 300)}` : '';
-    return { gate: gate.name, at, provider: 'job', query, value: parsed.value, verdict: 'fail', reason: `Job ${name} failed (${outcome.reason})${said}`, details };
+    const said = outcome.terminationMessage?.trim()
+      ? `: ${outcome.terminationMessage.trim().slice(0, 300)}`
+      : '';
+    return {
+      gate: gate.name,
+      at,
+      provider: 'job',
+      query,
+      value: parsed.value,
+      verdict: 'fail',
+      reason: `Job ${name} failed (${outcome.reason})${said}`,
+      details,
+    };
   }
   return {
     gate: gate.name,
@@ -90,7 +99,9 @@ export async function measureByJob(gate: JobGate, context: MeasureContext, deps:
     provider: 'job',
     query,
     value: parsed.value,
-    ...(parsed.value === null ? { reason: `Job ${name} succeeded without a number in its termination message` } : {}),
+    ...(parsed.value === null
+      ? { reason: `Job ${name} succeeded without a number in its termination message` }
+      : {}),
     details,
   };
 }

@@ -4,23 +4,37 @@
 import type { JudgeGate } from '../../workflows/spec/index.ts';
 import { judge } from './judge.ts';
 import { median } from './mann-whitney.ts';
-import { PrometheusClient } from './prometheus.ts';
+import { prometheusFor } from './prometheus.ts';
 import { rangeSamples } from './prometheus-provider.ts';
-import { requirePrometheus, templateContext, type MeasureContext, type ProviderDeps, type RawMeasurement } from './provider.ts';
-import { escapePromQLString, renderTemplate } from './template.ts';
+import type { MeasureContext, ProviderDeps, RawMeasurement } from './provider.ts';
+import { escapePromQLString, renderTemplate, templateContext } from './template.ts';
 
 /** Count, median, mean and p90 of the finite values (null fields for an empty sample). */
-export function summarizeSample(values: readonly number[]): { n: number; median: number | null; mean: number | null; p90: number | null } {
+export function summarizeSample(values: readonly number[]): {
+  n: number;
+  median: number | null;
+  mean: number | null;
+  p90: number | null;
+} {
   const finite = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (finite.length === 0) return { n: 0, median: null, mean: null, p90: null };
   const p90 = finite[Math.min(finite.length - 1, Math.ceil(0.9 * finite.length) - 1)]!;
-  return { n: finite.length, median: median(finite), mean: finite.reduce((s, x) => s + x, 0) / finite.length, p90 };
+  return {
+    n: finite.length,
+    median: median(finite),
+    mean: finite.reduce((s, x) => s + x, 0) / finite.length,
+    p90,
+  };
 }
 
-export async function measureByJudge(gate: JudgeGate, context: MeasureContext, deps: ProviderDeps): Promise<RawMeasurement> {
+export async function measureByJudge(
+  gate: JudgeGate,
+  context: MeasureContext,
+  deps: ProviderDeps,
+): Promise<RawMeasurement> {
   const spec = gate.judge;
-  const client = new PrometheusClient({ url: requirePrometheus(deps) });
-  const template = templateContext(context);
+  const client = prometheusFor(deps, context.signal);
+  const template = templateContext(context, gate);
   const candidateQuery = renderTemplate(spec.candidate, template, escapePromQLString);
   const baselineQuery = renderTemplate(spec.baseline, template, escapePromQLString);
   const at = new Date().toISOString();

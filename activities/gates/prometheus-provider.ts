@@ -2,12 +2,15 @@
 // samples are aggregated (mean, min, max, last) into the gate's value.
 import { durationMs } from '../../workflows/duration.ts';
 import type { PrometheusGate, PrometheusRange } from '../../workflows/spec/index.ts';
-import { PrometheusClient } from './prometheus.ts';
-import { requirePrometheus, templateContext, type MeasureContext, type ProviderDeps, type RawMeasurement } from './provider.ts';
-import { escapePromQLString, renderTemplate } from './template.ts';
+import { prometheusFor, type PrometheusClient } from './prometheus.ts';
+import type { MeasureContext, ProviderDeps, RawMeasurement } from './provider.ts';
+import { escapePromQLString, renderTemplate, templateContext } from './template.ts';
 
 /** The aggregate of the finite samples, or null when there is none. */
-export function aggregateSamples(samples: readonly number[], aggregate: PrometheusRange['aggregate']): number | null {
+export function aggregateSamples(
+  samples: readonly number[],
+  aggregate: PrometheusRange['aggregate'],
+): number | null {
   const finite = samples.filter((x) => Number.isFinite(x));
   if (finite.length === 0) return null;
   switch (aggregate) {
@@ -23,15 +26,23 @@ export function aggregateSamples(samples: readonly number[], aggregate: Promethe
 }
 
 /** Samples of a range query over the last `duration`, every `step`, ending now. */
-export async function rangeSamples(client: PrometheusClient, query: string, range: { duration: string; step: string }): Promise<number[]> {
+export async function rangeSamples(
+  client: PrometheusClient,
+  query: string,
+  range: { duration: string; step: string },
+): Promise<number[]> {
   const end = new Date();
   const start = new Date(end.getTime() - durationMs(range.duration));
   return client.queryRange(query, start, end, durationMs(range.step) / 1000);
 }
 
-export async function measureByPrometheus(gate: PrometheusGate, context: MeasureContext, deps: ProviderDeps): Promise<RawMeasurement> {
-  const client = new PrometheusClient({ url: requirePrometheus(deps) });
-  const query = renderTemplate(gate.prometheus.query, templateContext(context), escapePromQLString);
+export async function measureByPrometheus(
+  gate: PrometheusGate,
+  context: MeasureContext,
+  deps: ProviderDeps,
+): Promise<RawMeasurement> {
+  const client = prometheusFor(deps, context.signal);
+  const query = renderTemplate(gate.prometheus.query, templateContext(context, gate), escapePromQLString);
   const at = new Date().toISOString();
   const range = gate.prometheus.range;
   if (!range) {
@@ -46,6 +57,10 @@ export async function measureByPrometheus(gate: PrometheusGate, context: Measure
     provider: 'prometheus',
     query,
     value,
-    details: { samples: samples.length, aggregate: range.aggregate, range: `${range.duration} every ${range.step}` },
+    details: {
+      samples: samples.length,
+      aggregate: range.aggregate,
+      range: `${range.duration} every ${range.step}`,
+    },
   };
 }

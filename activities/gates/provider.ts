@@ -1,14 +1,13 @@
-// One interface for every gate provider (DESIGN §7): a provider measures, the workflow decides
-// (workflows/gates/evaluation.ts). `providerFor` picks the provider of a gate spec.
-import type { GateSpec, ReleaseSpec } from '../../workflows/spec/index.ts';
+// The one interface every gate provider implements (DESIGN §7): a provider measures, the workflow
+// decides (workflows/gates/evaluation.ts). The providers themselves are in registry.ts.
+import type { GATE_PROVIDERS, GateSpec, ReleaseSpec } from '../../workflows/spec/index.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
-import { measureByHttp } from './http-provider.ts';
-import { measureByJob } from './job-provider.ts';
-import { measureByJudge } from './judge-provider.ts';
-import { measureByPrometheus } from './prometheus-provider.ts';
-import type { TemplateContext } from './template.ts';
 
-export type ProviderName = 'prometheus' | 'http' | 'job' | 'judge';
+/** A provider's name: a key of a gate spec (`prometheus`, `http`, `job`, `judge`). */
+export type ProviderName = (typeof GATE_PROVIDERS)[number];
+
+/** The gate specs a provider measures: those with its key. */
+export type GateOf<K extends ProviderName> = Extract<GateSpec, Record<K, unknown>>;
 
 /** What a provider saw. Small: it goes into the workflow's history. */
 export interface RawMeasurement {
@@ -32,6 +31,8 @@ export interface MeasureContext {
   stableVersion?: string | undefined;
   /** Unique per measurement and stable across retries (names a Job gate's Job). */
   measurementId: string;
+  /** How long the current step's traffic has been in effect (`{{window}}`); absent = the gate's interval. */
+  windowSeconds?: number | undefined;
   signal: AbortSignal;
   /** Progress for heartbeats of long measurements. */
   onProgress?: (message: string) => void;
@@ -44,29 +45,14 @@ export interface ProviderDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-export type GateProvider<G extends GateSpec = GateSpec> = (gate: G, context: MeasureContext, deps: ProviderDeps) => Promise<RawMeasurement>;
-
-export function templateContext(context: MeasureContext): TemplateContext {
-  const { spec, stableVersion } = context;
-  return { model: spec.model, namespace: spec.namespace, version: spec.version, stableVersion };
-}
-
-export function providerName(gate: GateSpec): ProviderName {
-  if ('prometheus' in gate) return 'prometheus';
-  if ('http' in gate) return 'http';
-  if ('job' in gate) return 'job';
-  return 'judge';
-}
-
-/** Measures `gate` with its provider. */
-export function measureWithProvider(gate: GateSpec, context: MeasureContext, deps: ProviderDeps): Promise<RawMeasurement> {
-  if ('prometheus' in gate) return measureByPrometheus(gate, context, deps);
-  if ('http' in gate) return measureByHttp(gate, context, deps);
-  if ('job' in gate) return measureByJob(gate, context, deps);
-  return measureByJudge(gate, context, deps);
-}
-
-export function requirePrometheus(deps: ProviderDeps): string {
-  if (!deps.prometheusUrl) throw new Error('PROMETHEUS_URL is not configured on the worker');
-  return deps.prometheusUrl;
-}
+/**
+ * Measures one gate. Misconfiguration (a missing Secret, key or env var, an unknown placeholder, a
+ * query Prometheus refuses, no Prometheus) throws a non-retryable `GateMisconfigured` failure
+ * (misconfiguration.ts); transient trouble (refused, 5xx, timeouts) throws an ordinary Error with a
+ * one-line message, which Temporal retries and the workflow finally records as an `error` measurement.
+ */
+export type GateProvider<G extends GateSpec = GateSpec> = (
+  gate: G,
+  context: MeasureContext,
+  deps: ProviderDeps,
+) => Promise<RawMeasurement>;

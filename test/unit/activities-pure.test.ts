@@ -102,8 +102,8 @@ describe('small pure helpers', () => {
     assert.throws(() => parseQuantity('eight'));
   });
   it('templates queries and rejects unknown placeholders', () => {
-    assert.equal(renderTemplate('m="{{model}}",v="{{ version }}"', { model: 'a"b', namespace: 'n', version: 'v1' }, escapePromQLString), 'm="a\\"b",v="v1"');
-    assert.throws(() => renderTemplate('{{modle}}', { model: 'a', namespace: 'n', version: 'v' }), /modle/);
+    assert.equal(renderTemplate('m="{{model}}",v="{{ version }}"', { model: 'a"b', namespace: 'n', version: 'v1', window: '30s' }, escapePromQLString), 'm="a\\"b",v="v1"');
+    assert.throws(() => renderTemplate('{{modle}}', { model: 'a', namespace: 'n', version: 'v', window: '30s' }), /modle/);
   });
   it('scales the candidate for a replica-ratio share', () => {
     assert.deepEqual([0, 10, 25, 50, 75, 100].map((w) => candidateReplicasFor(w, 4)), [0, 1, 1, 4, 12, 4]);

@@ -75,7 +75,7 @@ describe('range aggregation and sample summaries', () => {
 
 describe('templating of evaluator URLs', () => {
   it('URL-encodes values and refuses unknown placeholders', () => {
-    const context = { model: 'fraud', namespace: 'ml', version: 'v1+rc/2', stableVersion: 'v0' };
+    const context = { model: 'fraud', namespace: 'ml', version: 'v1+rc/2', stableVersion: 'v0', window: '30s' };
     assert.equal(renderTemplate('http://e/score?v={{version}}&s={{ stableVersion }}', context, encodeURIComponent), 'http://e/score?v=v1%2Brc%2F2&s=v0');
     assert.throws(() => renderTemplate('http://e/{{modle}}', context, encodeURIComponent), /\{\{modle\}\}/);
     assert.throws(() => renderTemplate('http://e/{{stableVersion}}', { ...context, stableVersion: undefined }), /stableVersion/);
