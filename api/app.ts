@@ -4,7 +4,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { parse as parseYaml } from 'yaml';
 import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { registerAuthentication } from './auth/guard.ts';
@@ -16,6 +21,7 @@ import { ReleaseService } from './release-service.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { releaseRoutes } from './routes/releases.ts';
+import { retryRoutes } from './routes/retry.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 
 export interface AppDeps {
@@ -23,7 +29,6 @@ export interface AppDeps {
   kubernetes: KubernetesClients;
   authenticator: TokenAuthenticator;
   taskQueue: string;
-  separationOfDuties?: boolean;
   bodyLimit?: number;
   logLevel?: string;
   /** Where logs go (default stdout); tests capture them. */
@@ -38,14 +43,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: {
       level: deps.logLevel ?? 'info',
       base: { service: 'slipway-api' },
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.token'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', '*.token'],
+        censor: '[redacted]',
+      },
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
 
   // Bodies are JSON or YAML; anything else (text/plain included) is 415.
   app.removeContentTypeParser('text/plain');
@@ -53,14 +63,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     try {
       done(null, parseYaml(body as string));
     } catch (error) {
-      done(new ProblemError(400, `the body is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`), undefined);
+      done(
+        new ProblemError(
+          400,
+          `the body is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        ),
+        undefined,
+      );
     }
   });
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Slipway API', version: '0.1.0', description: 'Durable, gated releases for ML models on Kubernetes. Errors are RFC 9457 problem details.' },
+      info: {
+        title: 'Slipway API',
+        version: '0.1.0',
+        description:
+          'Durable, gated releases for ML models on Kubernetes. Errors are RFC 9457 problem details.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -70,7 +91,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const registry = createApiMetrics(app);
   registerAuthentication(app, deps.authenticator);
-  const service = new ReleaseService({ client: deps.client, taskQueue: deps.taskQueue, separationOfDuties: deps.separationOfDuties ?? false, kubernetes: deps.kubernetes });
+  const service = new ReleaseService({
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    kubernetes: deps.kubernetes,
+  });
   await app.register(healthRoutes, {
     registry,
     temporalReachable: async () => {
@@ -83,8 +108,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   await app.register(releaseRoutes, { service, closing: closing.signal });
+  await app.register(retryRoutes, { service });
   await app.register(actionRoutes, { service });
-  await app.register(scheduleRoutes, { schedules: new PromotionSchedules(deps.client, deps.taskQueue) });
+  await app.register(scheduleRoutes, {
+    schedules: new PromotionSchedules(deps.client, deps.taskQueue),
+    service,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

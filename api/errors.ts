@@ -1,21 +1,27 @@
 // Problem details (RFC 9457) for every error the API returns, and the error handler that turns
-// Fastify, zod and Temporal errors into them. Nothing a client sends yields a 500.
+// Fastify, zod and Temporal errors into them. Nothing a client sends yields a 500; an unreachable
+// Temporal or cluster is a 503 with one sentence (api/unavailable.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatIssuePath } from '../workflows/spec/index.ts';
+import { unavailableSentence } from './unavailable.ts';
 
 export const ProblemIssue = z.object({ path: z.string(), message: z.string() });
 export const Problem = z
-  .object({
+  .looseObject({
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
     instance: z.string().optional(),
     issues: z.array(ProblemIssue).optional(),
+    /** A refused release: the failure type of the cluster's refusal (DryRunFailed, InsufficientCapacity, …). */
+    failureType: z.string().optional(),
+    /** A 409 for an active release: which one. */
+    activeRelease: z.record(z.string(), z.unknown()).optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (extension members as documented)' });
 export type Problem = z.infer<typeof Problem>;
 
 const TITLES: Record<number, string> = {
@@ -36,7 +42,11 @@ export class ProblemError extends Error {
   readonly status: number;
   readonly issues: Array<{ path: string; message: string }> | undefined;
   readonly extra: Record<string, unknown>;
-  constructor(status: number, detail: string, options: { issues?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> } = {}) {
+  constructor(
+    status: number,
+    detail: string,
+    options: { issues?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> } = {},
+  ) {
     super(detail);
     this.status = status;
     this.issues = options.issues;
@@ -48,7 +58,14 @@ export function issuesOf(error: z.ZodError): Array<{ path: string; message: stri
   return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, detail: string, issues?: Array<{ path: string; message: string }>, extra: Record<string, unknown> = {}): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  detail: string,
+  issues?: Array<{ path: string; message: string }>,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   const body: Problem & Record<string, unknown> = {
     type: `https://slipway.dev/problems/${status}`,
     title: TITLES[status] ?? 'Error',
@@ -69,20 +86,50 @@ const FASTIFY_CODES: Record<string, number> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 400,
 };
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ProblemError) return sendProblem(reply, request, error.status, error.message, error.issues, error.extra);
+export function errorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof ProblemError)
+    return sendProblem(reply, request, error.status, error.message, error.issues, error.extra);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
     const issues = error.validation.map((v) => ({
-      path: formatIssuePath(v.instancePath.split('/').slice(1).filter(Boolean).map((key) => (/^\d+$/.test(key) ? Number(key) : key))),
+      path: formatIssuePath(
+        v.instancePath
+          .split('/')
+          .slice(1)
+          .filter(Boolean)
+          .map((key) => (/^\d+$/.test(key) ? Number(key) : key)),
+      ),
       message: v.message ?? 'invalid',
     }));
-    return sendProblem(reply, request, 400, `the ${where} is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+    return sendProblem(
+      reply,
+      request,
+      400,
+      `the ${where} is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) return sendProblem(reply, request, mapped, error.message);
-  if (error instanceof SyntaxError || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {
-    return sendProblem(reply, request, error.statusCode && error.statusCode < 500 ? error.statusCode : 400, error.message);
+  if (
+    error instanceof SyntaxError ||
+    (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+  ) {
+    return sendProblem(
+      reply,
+      request,
+      error.statusCode && error.statusCode < 500 ? error.statusCode : 400,
+      error.message,
+    );
+  }
+  const unavailable = unavailableSentence(error);
+  if (unavailable) {
+    request.log.warn({ err: error }, unavailable);
+    return sendProblem(reply, request, 503, unavailable);
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, request, 500, 'the server could not handle this request; see its logs');

@@ -5,7 +5,12 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export function createApiMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'slipway_api_' });
-  const requests = new Counter({ name: 'slipway_api_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'slipway_api_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
   const durations = new Histogram({
     name: 'slipway_api_request_duration_seconds',
     help: 'HTTP request durations by route and method',

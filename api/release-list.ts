@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { RELEASE_WORKFLOW_TYPE, searchAttributes } from '../workflows/ids.ts';
 import { ProblemError } from './errors.ts';
+import { unavailableSentence } from './unavailable.ts';
 
 export interface ReleaseListItem {
   releaseId: string;
@@ -31,7 +32,17 @@ export interface ListFilters {
   workflowId?: string | undefined;
 }
 
-const STATUS_NAMES: Record<number, string> = { 1: 'Running', 2: 'Completed', 3: 'Failed', 4: 'Canceled', 5: 'Terminated', 6: 'ContinuedAsNew', 7: 'TimedOut' };
+const STATUS_NAMES: Record<number, string> = {
+  1: 'Running',
+  2: 'Completed',
+  3: 'Failed',
+  4: 'Canceled',
+  5: 'Terminated',
+  6: 'ContinuedAsNew',
+  7: 'TimedOut',
+};
+/** Execution statuses of runs that ended without returning a ReleaseResult: their outcome is `Failed`. */
+const ENDED_WITHOUT_RESULT = ['Failed', 'Canceled', 'Terminated', 'TimedOut'];
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -43,32 +54,58 @@ export function visibilityQuery(filters: ListFilters): string {
   if (filters.workflowId) clauses.push(`WorkflowId = ${quote(filters.workflowId)}`);
   if (filters.namespace) clauses.push(`${searchAttributes.namespace.name} = ${quote(filters.namespace)}`);
   if (filters.model) clauses.push(`${searchAttributes.model.name} = ${quote(filters.model)}`);
-  if (filters.stage) clauses.push(`${searchAttributes.stage.name} = ${quote(filters.stage)}`);
-  if (filters.outcome) clauses.push(`${searchAttributes.outcome.name} = ${quote(filters.outcome)}`);
+  // A run that ended without a result (failed before it could run, terminated, …) has stage `done`
+  // and outcome `Failed`, whatever its search attributes still say.
+  if (filters.stage === 'done') clauses.push(`ExecutionStatus != 'Running'`);
+  else if (filters.stage)
+    clauses.push(`${searchAttributes.stage.name} = ${quote(filters.stage)}`, `ExecutionStatus = 'Running'`);
+  if (filters.outcome === 'Failed') {
+    clauses.push(
+      `(${searchAttributes.outcome.name} = 'Failed' OR ${ENDED_WITHOUT_RESULT.map((s) => `ExecutionStatus = ${quote(s)}`).join(' OR ')})`,
+    );
+  } else if (filters.outcome) clauses.push(`${searchAttributes.outcome.name} = ${quote(filters.outcome)}`);
   return clauses.join(' AND ');
 }
 
-function keyword(fields: Record<string, { data?: Uint8Array | null } | undefined> | null | undefined, name: string): string | undefined {
+function keyword(
+  fields: Record<string, { data?: Uint8Array | null } | undefined> | null | undefined,
+  name: string,
+): string | undefined {
   const data = fields?.[name]?.data;
   if (!data) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(data).toString('utf8'));
-    return typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+    return typeof value === 'string'
+      ? value
+      : Array.isArray(value) && typeof value[0] === 'string'
+        ? value[0]
+        : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isoTime(timestamp: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined): string | undefined {
+function isoTime(
+  timestamp: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined,
+): string | undefined {
   if (!timestamp?.seconds) return undefined;
-  return new Date(Number(timestamp.seconds.toString()) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6)).toISOString();
+  return new Date(
+    Number(timestamp.seconds.toString()) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6),
+  ).toISOString();
 }
 
-export async function listReleases(client: Client, filters: ListFilters, page: { pageSize: number; pageToken?: string | undefined }): Promise<ReleaseList> {
+export async function listReleases(
+  client: Client,
+  filters: ListFilters,
+  page: { pageSize: number; pageToken?: string | undefined },
+): Promise<ReleaseList> {
   let nextPageToken: Uint8Array | undefined;
   if (page.pageToken) {
     nextPageToken = Buffer.from(page.pageToken, 'base64url');
-    if (nextPageToken.length === 0) throw new ProblemError(400, 'pageToken is not a token this API gave out', { issues: [{ path: 'pageToken', message: 'invalid page token' }] });
+    if (nextPageToken.length === 0)
+      throw new ProblemError(400, 'pageToken is not a token this API gave out', {
+        issues: [{ path: 'pageToken', message: 'invalid page token' }],
+      });
   }
   let response;
   try {
@@ -79,7 +116,10 @@ export async function listReleases(client: Client, filters: ListFilters, page: {
       ...(nextPageToken ? { nextPageToken } : {}),
     });
   } catch (error) {
-    if (page.pageToken) throw new ProblemError(400, 'pageToken is not a token this API gave out', { issues: [{ path: 'pageToken', message: 'invalid page token' }] });
+    if (page.pageToken && !unavailableSentence(error))
+      throw new ProblemError(400, 'pageToken is not a token this API gave out', {
+        issues: [{ path: 'pageToken', message: 'invalid page token' }],
+      });
     throw error;
   }
   const items = (response.executions ?? []).map((execution): ReleaseListItem => {
@@ -100,9 +140,21 @@ export async function listReleases(client: Client, filters: ListFilters, page: {
       startTime: isoTime(execution.startTime),
       closeTime: isoTime(execution.closeTime),
     };
-    for (const [key, value] of Object.entries(values)) if (value !== undefined) (item as unknown as Record<string, string>)[key] = value;
+    if (ENDED_WITHOUT_RESULT.includes(item.status)) {
+      values.stage = 'done';
+      values.outcome = 'Failed';
+    }
+    // A run started without the search attributes still names its model in its workflow id.
+    const [, idNamespace, idModel] = workflowId.split('/');
+    values.namespace ??= idNamespace;
+    values.model ??= idModel;
+    for (const [key, value] of Object.entries(values))
+      if (value !== undefined) (item as unknown as Record<string, string>)[key] = value;
     return item;
   });
-  const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+  const token =
+    response.nextPageToken && response.nextPageToken.length > 0
+      ? Buffer.from(response.nextPageToken).toString('base64url')
+      : undefined;
   return { items, ...(token ? { nextPageToken: token } : {}) };
 }

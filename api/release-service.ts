@@ -1,6 +1,6 @@
-// What the API does with Temporal and the cluster: start releases (one active per model), dry-run
-// them, read their status and history, send them updates. Temporal errors become ProblemErrors.
-import { ApplicationFailure } from '@temporalio/common';
+// What the API does with Temporal and the cluster: start releases (one active per model) after the
+// same preflight as a dry-run, retry a release that did not make it, read their status and history,
+// send them updates. Temporal errors become ProblemErrors.
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -8,20 +8,29 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { createKubernetesActivities } from '../activities/kubernetes/activities.ts';
 import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { RELEASE_WORKFLOW_TYPE, releaseWorkflowId, searchAttributes } from '../workflows/ids.ts';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../workflows/messages.ts';
-import type { release, ReleaseResult } from '../workflows/release.ts';
-import type { ReleaseSpec } from '../workflows/spec/index.ts';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  promoteUpdate,
+  rejectUpdate,
+  resumeUpdate,
+} from '../workflows/messages.ts';
+import type { release, ReleaseInput } from '../workflows/release.ts';
+import { ReleaseSpec } from '../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../workflows/status.ts';
-import { ProblemError } from './errors.ts';
+import type { ReleaseAction } from '../workflows/vocabulary.ts';
+import { issuesOf, ProblemError } from './errors.ts';
+import { preflight, type PreflightReport } from './preflight.ts';
 import { listReleases, type ReleaseList } from './release-list.ts';
+import { readRunInput } from './release-runs.ts';
+import { readReleaseStatus, type ReleaseView } from './release-status.ts';
 
 export interface ReleaseServiceDeps {
   client: Client;
   taskQueue: string;
-  separationOfDuties: boolean;
   kubernetes: KubernetesClients;
 }
 
@@ -32,11 +41,19 @@ export interface StartedRelease {
   namespace: string;
   model: string;
   version: string;
+  /** The run this one retries (`retry`). */
+  retryOf?: string;
   links: { self: string; events: string; history: string };
 }
 
-export const ACTIONS = { approve: approveUpdate, reject: rejectUpdate, pause: pauseUpdate, resume: resumeUpdate, abort: abortUpdate, promote: promoteUpdate } as const;
-export type Action = keyof typeof ACTIONS;
+export const ACTIONS = {
+  approve: approveUpdate,
+  reject: rejectUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  abort: abortUpdate,
+  promote: promoteUpdate,
+} as const satisfies Record<ReleaseAction, unknown>;
 
 const SUPERSEDE_WAIT_MS = 120_000;
 
@@ -53,7 +70,9 @@ function rootMessage(error: unknown): string {
 }
 
 function isClosedWorkflowError(error: unknown): boolean {
-  return /workflow execution already completed|workflow is not running|already completed/i.test(rootMessage(error));
+  return /workflow execution already completed|workflow is not running|already completed/i.test(
+    rootMessage(error),
+  );
 }
 
 export class ReleaseService {
@@ -67,24 +86,16 @@ export class ReleaseService {
     return this.deps.client.workflow.getHandle<typeof release>(releaseWorkflowId(namespace, model));
   }
 
-  /** Renders the release's objects and server-side dry-runs them, with the capacity check. */
-  async dryRun(spec: ReleaseSpec): Promise<{ dryRun: true; valid: true; objects: Array<{ kind: string; name: string; namespace: string }>; capacity: unknown }> {
-    const kube = createKubernetesActivities(this.deps.kubernetes);
-    try {
-      const result = await kube.preflight({ releaseId: 'dry-run', spec });
-      const objects = result.objects.map((ref) => {
-        const [kind = '', name = ''] = ref.split('/');
-        return { kind, name, namespace: spec.namespace };
-      });
-      return { dryRun: true, valid: true, objects, capacity: result.capacity };
-    } catch (error) {
-      if (error instanceof ApplicationFailure) throw new ProblemError(422, `the cluster refuses this release: ${error.message}`, { extra: { failureType: error.type } });
-      throw new ProblemError(503, `the cluster could not be asked: ${rootMessage(error)}`);
-    }
+  /** Renders the release's objects and server-side dry-runs them, with the RBAC and capacity checks. */
+  async dryRun(spec: ReleaseSpec): Promise<{ dryRun: true; valid: true } & PreflightReport> {
+    return { dryRun: true, valid: true, ...(await preflight(this.deps.kubernetes, spec)) };
   }
 
   /** The running release of the model, if any (its version and id), for a 409. */
-  private async running(namespace: string, model: string): Promise<{ version?: string; runId: string } | undefined> {
+  private async running(
+    namespace: string,
+    model: string,
+  ): Promise<{ version?: string; runId: string } | undefined> {
     try {
       const description = await this.handle(namespace, model).describe();
       if (description.status.name !== 'RUNNING') return undefined;
@@ -96,32 +107,72 @@ export class ReleaseService {
     }
   }
 
-  async start(spec: ReleaseSpec, submittedBy: string, options: { supersede: boolean }): Promise<StartedRelease> {
-    const { namespace, model, version } = spec;
-    if (options.supersede) {
-      const active = await this.running(namespace, model);
-      if (active) {
-        const handle = this.handle(namespace, model);
-        await handle
-          .executeUpdate(abortUpdate, { args: [{ actor: submittedBy, comment: `superseded by ${version}` }] })
-          .catch((error: unknown) => {
-            // Already rolling back or ended: waiting for the end is all that is left.
-            if (!(error instanceof WorkflowUpdateFailedError) && !isClosedWorkflowError(error)) throw error;
-          });
-        const ended = await Promise.race([
-          handle.result().then(() => true, () => true),
-          new Promise<false>((resolve) => setTimeout(() => resolve(false), SUPERSEDE_WAIT_MS)),
-        ]);
-        if (!ended) throw new ProblemError(409, `the active release of ${namespace}/${model} (${active.version ?? 'unknown version'}) is still rolling back; try again shortly`);
-      }
+  private activeConflict(
+    namespace: string,
+    model: string,
+    active: { version?: string; runId?: string } | undefined,
+  ): ProblemError {
+    return new ProblemError(
+      409,
+      `${namespace}/${model} already has an active release${active?.version ? ` (${active.version})` : ''}: wait for it, abort it, or start with ?supersede=true`,
+      { extra: { activeRelease: { workflowId: releaseWorkflowId(namespace, model), ...(active ?? {}) } } },
+    );
+  }
+
+  /** Aborts the active release of the model and waits for its rollback to end. */
+  private async supersede(namespace: string, model: string, by: string, version: string): Promise<void> {
+    const active = await this.running(namespace, model);
+    if (!active) return;
+    const handle = this.handle(namespace, model);
+    await handle
+      .executeUpdate(abortUpdate, { args: [{ actor: by, comment: `superseded by ${version}` }] })
+      .catch((error: unknown) => {
+        // Already rolling back or ended: waiting for the end is all that is left.
+        if (!(error instanceof WorkflowUpdateFailedError) && !isClosedWorkflowError(error)) throw error;
+      });
+    const ended = await Promise.race([
+      handle.result().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), SUPERSEDE_WAIT_MS)),
+    ]);
+    if (!ended) {
+      throw new ProblemError(
+        409,
+        `the active release of ${namespace}/${model} (${active.version ?? 'unknown version'}) is still rolling back; try again shortly`,
+      );
     }
+  }
+
+  /**
+   * Starts a release after the preflight (422 with the cluster's reason when it fails, and then no
+   * workflow starts). 409 when the model has an active release, unless `supersede` aborts it first.
+   */
+  async start(
+    spec: ReleaseSpec,
+    submittedBy: string,
+    options: { supersede: boolean; retryOf?: string },
+  ): Promise<StartedRelease> {
+    const { namespace, model, version } = spec;
+    if (!options.supersede) {
+      const active = await this.running(namespace, model);
+      if (active) throw this.activeConflict(namespace, model, active);
+    }
+    await preflight(this.deps.kubernetes, spec);
+    if (options.supersede) await this.supersede(namespace, model, submittedBy, version);
     const workflowId = releaseWorkflowId(namespace, model);
+    const input: ReleaseInput = {
+      spec,
+      submittedBy,
+      ...(options.retryOf ? { retryOf: options.retryOf } : {}),
+    };
     try {
       const handle = await this.deps.client.workflow.start<typeof release>(RELEASE_WORKFLOW_TYPE, {
         taskQueue: this.deps.taskQueue,
         workflowId,
         workflowIdConflictPolicy: 'FAIL',
-        args: [{ spec, submittedBy, separationOfDuties: this.deps.separationOfDuties }],
+        args: [input],
         typedSearchAttributes: [
           { key: searchAttributes.model, value: model },
           { key: searchAttributes.namespace, value: namespace },
@@ -129,34 +180,92 @@ export class ReleaseService {
           { key: searchAttributes.stage, value: 'build' },
         ],
       });
-      return { releaseId: workflowId, workflowId, runId: handle.firstExecutionRunId, namespace, model, version, links: linksFor(namespace, model) };
+      return {
+        releaseId: workflowId,
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        namespace,
+        model,
+        version,
+        ...(options.retryOf ? { retryOf: options.retryOf } : {}),
+        links: linksFor(namespace, model),
+      };
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        const active = await this.running(namespace, model);
-        throw new ProblemError(409, `${namespace}/${model} already has an active release${active?.version ? ` (${active.version})` : ''}: wait for it, abort it, or start with ?supersede=true`, {
-          extra: { activeRelease: { workflowId, ...(active ?? {}) } },
-        });
+        throw this.activeConflict(namespace, model, await this.running(namespace, model));
       }
       throw error;
     }
   }
 
-  /** The status of the model's current or latest release. */
-  async status(namespace: string, model: string): Promise<ReleaseStatus | (ReleaseResult & { stage: 'done' })> {
-    const handle = this.handle(namespace, model);
+  /**
+   * Starts the model's latest release again, with the spec of its latest run, as a new run submitted
+   * by `submittedBy`: for a release that rolled back or failed. 404 when there is none, 409 when one
+   * is active or the latest was promoted.
+   */
+  async retry(namespace: string, model: string, submittedBy: string): Promise<StartedRelease> {
+    const name = `${namespace}/${model}`;
+    let description;
     try {
-      return await handle.query(statusQuery);
+      description = await this.handle(namespace, model).describe();
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new ProblemError(404, `no release of ${namespace}/${model}`);
-      // A closed release with no worker to answer queries: its result is the record.
-      const description = await handle.describe().catch(() => undefined);
-      if (!description) throw new ProblemError(404, `no release of ${namespace}/${model}`);
-      if (description.status.name === 'COMPLETED') return { ...(await handle.result()), stage: 'done' };
-      throw new ProblemError(503, `the release's status cannot be read right now: ${rootMessage(error)}`);
+      if (error instanceof WorkflowNotFoundError)
+        throw new ProblemError(404, `no release of ${name} to retry`);
+      throw error;
     }
+    const version = description.typedSearchAttributes.get(searchAttributes.version);
+    const which = version ? ` (${version})` : '';
+    if (description.status.name === 'RUNNING') {
+      throw new ProblemError(
+        409,
+        `${name} has an active release${which}: it cannot be retried while it runs`,
+        {
+          extra: {
+            activeRelease: {
+              workflowId: description.workflowId,
+              runId: description.runId,
+              ...(version ? { version } : {}),
+            },
+          },
+        },
+      );
+    }
+    if (description.status.name === 'COMPLETED') {
+      const outcome =
+        description.typedSearchAttributes.get(searchAttributes.outcome) ??
+        (
+          await this.deps.client.workflow
+            .getHandle<typeof release>(description.workflowId, description.runId)
+            .result()
+        ).outcome.result;
+      if (outcome === 'Promoted')
+        throw new ProblemError(409, `the latest release of ${name}${which} was promoted: nothing to retry`);
+    }
+    const input = await readRunInput(this.deps.client, description.workflowId, description.runId);
+    if (!input) throw new ProblemError(422, `the latest run of ${name} has no release spec to retry`);
+    const parsed = ReleaseSpec.safeParse(input.spec);
+    if (!parsed.success) {
+      const issues = issuesOf(parsed.error);
+      throw new ProblemError(
+        422,
+        `the latest release of ${name} has a spec that is not valid, so it cannot be retried: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+        { issues },
+      );
+    }
+    return this.start(parsed.data, submittedBy, { supersede: false, retryOf: description.runId });
   }
 
-  async act(namespace: string, model: string, action: Action, actor: { actor: string; comment?: string | undefined }): Promise<ReleaseStatus> {
+  /** The status of the model's current or latest release. */
+  status(namespace: string, model: string): Promise<ReleaseView> {
+    return readReleaseStatus(this.deps.client, this.handle(namespace, model), `${namespace}/${model}`);
+  }
+
+  async act(
+    namespace: string,
+    model: string,
+    action: ReleaseAction,
+    actor: { actor: string; comment?: string | undefined },
+  ): Promise<ReleaseStatus> {
     const handle = this.handle(namespace, model);
     const input = { actor: actor.actor, ...(actor.comment ? { comment: actor.comment } : {}) };
     try {
@@ -165,20 +274,40 @@ export class ReleaseService {
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
         // Updates to a closed workflow answer "not found": tell an ended release from none at all.
-        const ended = await handle.describe().then((d) => d.status.name !== 'RUNNING', () => false);
-        throw ended ? new ProblemError(409, `the release of ${namespace}/${model} has ended`) : new ProblemError(404, `no release of ${namespace}/${model}`);
+        const ended = await handle.describe().then(
+          (d) => d.status.name !== 'RUNNING',
+          () => false,
+        );
+        throw ended
+          ? new ProblemError(409, `the release of ${namespace}/${model} has ended`)
+          : new ProblemError(404, `no release of ${namespace}/${model}`);
       }
-      if (error instanceof WorkflowUpdateFailedError) throw new ProblemError(422, `${action} refused: ${rootMessage(error)}`);
-      if (isClosedWorkflowError(error)) throw new ProblemError(409, `the release of ${namespace}/${model} has ended`);
+      // The validator's reason, intact (separation of duties, nothing waiting for approval, …).
+      if (error instanceof WorkflowUpdateFailedError)
+        throw new ProblemError(422, `${action} refused: ${rootMessage(error)}`);
+      if (isClosedWorkflowError(error))
+        throw new ProblemError(409, `the release of ${namespace}/${model} has ended`);
       throw error;
     }
   }
 
-  list(filters: { namespace?: string | undefined; model?: string | undefined; stage?: string | undefined; outcome?: string | undefined }, page: { pageSize: number; pageToken?: string | undefined }): Promise<ReleaseList> {
+  list(
+    filters: {
+      namespace?: string | undefined;
+      model?: string | undefined;
+      stage?: string | undefined;
+      outcome?: string | undefined;
+    },
+    page: { pageSize: number; pageToken?: string | undefined },
+  ): Promise<ReleaseList> {
     return listReleases(this.deps.client, filters, page);
   }
 
-  history(namespace: string, model: string, page: { pageSize: number; pageToken?: string | undefined }): Promise<ReleaseList> {
+  history(
+    namespace: string,
+    model: string,
+    page: { pageSize: number; pageToken?: string | undefined },
+  ): Promise<ReleaseList> {
     return listReleases(this.deps.client, { workflowId: releaseWorkflowId(namespace, model) }, page);
   }
 }

@@ -1,12 +1,14 @@
 // zod schemas of the API's parameters, queries, bodies and responses (they also make the OpenAPI
-// document). The release spec itself is workflows/spec.ts's ReleaseSpec.
+// document). The release spec itself is workflows/spec/'s ReleaseSpec; the words (stages, phases,
+// outcomes, pause reasons, actions) are workflows/vocabulary.ts's.
 import { z } from 'zod';
 import { dnsLabel, modelName } from '../workflows/spec/index.ts';
+import { OUTCOMES, PAUSE_REASONS, PHASES, RELEASE_ACTIONS, STAGES } from '../workflows/vocabulary.ts';
 
 export const ReleaseParams = z.strictObject({ namespace: dnsLabel, model: modelName });
 
 export const ActionParams = ReleaseParams.extend({
-  action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort', 'promote']),
+  action: z.enum(RELEASE_ACTIONS),
 });
 
 const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -24,8 +26,8 @@ export const PageQuery = {
 export const ListQuery = z.strictObject({
   namespace: dnsLabel.optional(),
   model: modelName.optional(),
-  stage: z.enum(['build', 'shadow', 'canary', 'promote', 'rollback', 'done']).optional(),
-  outcome: z.enum(['Promoted', 'RolledBack', 'Failed']).optional(),
+  stage: z.enum(STAGES).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
   ...PageQuery,
 });
 
@@ -44,6 +46,7 @@ export const StartedRelease = z
     namespace: z.string(),
     model: z.string(),
     version: z.string(),
+    retryOf: z.string().optional().meta({ description: 'The run this release retries (retry only)' }),
     links: z.object({ self: z.string(), events: z.string(), history: z.string() }),
   })
   .meta({ id: 'StartedRelease' });
@@ -57,22 +60,65 @@ export const DryRunResult = z
   })
   .meta({ id: 'DryRunResult' });
 
-/** The release status (workflows/status.ts); documented by its main fields. */
+const PauseCondition = z
+  .looseObject({
+    reason: z.enum(PAUSE_REASONS),
+    message: z.string(),
+    since: z.string(),
+    by: z.string().optional(),
+    deadline: z.string().optional(),
+  })
+  .meta({ id: 'PauseCondition', description: 'Why the release is not moving (several can hold at once)' });
+
+const PendingDecision = z
+  .looseObject({
+    decides: z.enum(['approval', 'gate-verdict']),
+    what: z.string(),
+    since: z.string(),
+    deadline: z.string().optional(),
+  })
+  .meta({ id: 'PendingDecision', description: 'The decision approve/reject take now' });
+
+const ReleaseOutcome = z
+  .looseObject({
+    result: z.enum(OUTCOMES),
+    reason: z.string(),
+    failureType: z.string().optional(),
+    decidingMeasurement: z.unknown().optional(),
+    at: z.string().optional(),
+  })
+  .meta({ id: 'ReleaseOutcome' });
+
+/**
+ * The release status (workflows/status.ts); documented by its main fields. Only the fields every
+ * release has are required: a release that failed before it could run, or an older one, lacks the rest.
+ */
 export const ReleaseStatusDoc = z
   .looseObject({
     releaseId: z.string(),
     model: z.string(),
     namespace: z.string(),
     version: z.string(),
-    stage: z.string(),
-    phase: z.string().optional(),
+    submittedBy: z.string().optional(),
+    retryOf: z.string().optional().meta({ description: 'The run this release retries (same spec)' }),
+    stage: z.enum(STAGES),
+    phase: z.enum(PHASES),
+    paused: z.boolean().optional(),
+    pauseReasons: z.array(PauseCondition).optional(),
+    pendingDecision: PendingDecision.optional(),
+    promoteNow: z.looseObject({ by: z.string(), at: z.string() }).optional(),
+    policy: z.looseObject({ separationOfDuties: z.boolean() }).optional(),
     weights: z.object({ stable: z.number(), canary: z.number() }).optional(),
     gates: z.record(z.string(), z.unknown()).optional(),
     measurements: z.array(z.unknown()).optional(),
     approvals: z.array(z.unknown()).optional(),
-    outcome: z.unknown().optional(),
+    timeline: z.array(z.unknown()).optional(),
+    outcome: ReleaseOutcome.optional(),
   })
-  .meta({ id: 'ReleaseStatus', description: 'The release status: see workflows/status.ts and docs/gates.md' });
+  .meta({
+    id: 'ReleaseStatus',
+    description: 'The release status: see workflows/status.ts and docs/gates.md',
+  });
 
 export const ReleaseList = z
   .object({

@@ -5,7 +5,7 @@ import { createKubernetesClients } from '../activities/kubernetes/clients.ts';
 import { connectionOptions } from '../worker/temporal-connection.ts';
 import { buildApp } from './app.ts';
 import { loadTokenTable, TokenAuthenticator } from './auth/tokens.ts';
-import { loadApiConfig } from './config.ts';
+import { deprecationWarnings, loadApiConfig } from './config.ts';
 
 let config;
 let tokens;
@@ -18,7 +18,10 @@ try {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
-if (tokens.length === 0) console.error('warning: no API tokens configured (SLIPWAY_API_TOKENS_FILE / SLIPWAY_API_TOKENS): every /v1 request will get 401');
+if (tokens.length === 0)
+  console.error(
+    'warning: no API tokens configured (SLIPWAY_API_TOKENS_FILE / SLIPWAY_API_TOKENS): every /v1 request will get 401',
+  );
 
 const connection = await Connection.connect(temporal);
 const app = await buildApp({
@@ -26,16 +29,23 @@ const app = await buildApp({
   kubernetes: createKubernetesClients(),
   authenticator: new TokenAuthenticator(tokens),
   taskQueue: config.SLIPWAY_TASK_QUEUE,
-  separationOfDuties: config.SLIPWAY_SEPARATION_OF_DUTIES,
   bodyLimit: config.SLIPWAY_API_BODY_LIMIT,
   logLevel: config.SLIPWAY_LOG_LEVEL,
 });
 
+for (const warning of deprecationWarnings(config)) app.log.warn(warning);
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     app.log.info({ signal }, 'shutting down');
-    void app.close().then(() => connection.close()).then(() => process.exit(0));
+    void app
+      .close()
+      .then(() => connection.close())
+      .then(() => process.exit(0));
   });
 }
 await app.listen({ host: config.SLIPWAY_API_HOST, port: config.SLIPWAY_API_PORT });
-app.log.info({ temporal: config.TEMPORAL_ADDRESS, taskQueue: config.SLIPWAY_TASK_QUEUE, tokens: tokens.length }, 'api started');
+app.log.info(
+  { temporal: config.TEMPORAL_ADDRESS, taskQueue: config.SLIPWAY_TASK_QUEUE, tokens: tokens.length },
+  'api started',
+);

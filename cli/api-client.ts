@@ -22,11 +22,15 @@ function exitCodeFor(status: number): ExitCode {
   return ExitCode.apiProblem;
 }
 
-/** A readable message from a problem-details body: title, detail and every issue path. */
+/** A readable message, on one line, from a problem-details body: title, detail and every issue path. */
 export function describeProblem(status: number, problem: Problem | undefined): string {
-  const head = `${problem?.title ?? `HTTP ${status}`}${problem?.detail ? `: ${problem.detail}` : ''}`;
-  const issues = (problem?.issues ?? []).map((issue) => `  - ${issue.path || '(root)'}: ${issue.message}`);
-  return [head, ...issues].join('\n');
+  const detail = problem?.detail?.replace(/\s+/g, ' ').trim();
+  const head = `${problem?.title ?? `HTTP ${status}`}${detail ? `: ${detail}` : ''}`;
+  // The API's detail names the issues already; name those it leaves out.
+  const issues = (problem?.issues ?? [])
+    .map((issue) => `${issue.path || '(root)'}: ${issue.message}`)
+    .filter((issue) => !detail?.includes(issue));
+  return issues.length > 0 ? `${head} (${issues.join('; ')})` : head;
 }
 
 export class ApiClient {
@@ -39,11 +43,19 @@ export class ApiClient {
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+    return {
+      accept: 'application/json',
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...extra,
+    };
   }
 
   /** A request; non-2xx answers become CliErrors. */
-  async request(method: string, path: string, body?: { text: string; contentType: string }): Promise<unknown> {
+  async request(
+    method: string,
+    path: string,
+    body?: { text: string; contentType: string },
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -52,8 +64,11 @@ export class ApiClient {
         ...(body ? { body: body.text } : {}),
       });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, { transient: true });
+      const cause =
+        error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, {
+        transient: true,
+      });
     }
     const text = await response.text();
     let json: unknown = undefined;
@@ -66,7 +81,11 @@ export class ApiClient {
     }
     if (!response.ok) {
       const problem = Problem.safeParse(json);
-      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status), { transient: response.status >= 500 });
+      throw new CliError(
+        describeProblem(response.status, problem.success ? problem.data : undefined),
+        exitCodeFor(response.status),
+        { transient: response.status >= 500 },
+      );
     }
     return json;
   }
@@ -75,14 +94,24 @@ export class ApiClient {
   async stream(path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { headers: this.headers({ accept: 'text/event-stream' }), ...(signal ? { signal } : {}) });
+      response = await fetch(`${this.baseUrl}${path}`, {
+        headers: this.headers({ accept: 'text/event-stream' }),
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, { transient: true });
+      const cause =
+        error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new CliError(`cannot reach the Slipway API at ${this.baseUrl}: ${cause}`, ExitCode.apiProblem, {
+        transient: true,
+      });
     }
     if (!response.ok || !response.body) {
       const problem = Problem.safeParse(await response.json().catch(() => undefined));
-      throw new CliError(describeProblem(response.status, problem.success ? problem.data : undefined), exitCodeFor(response.status), { transient: response.status >= 500 });
+      throw new CliError(
+        describeProblem(response.status, problem.success ? problem.data : undefined),
+        exitCodeFor(response.status),
+        { transient: response.status >= 500 },
+      );
     }
     return response.body;
   }

@@ -1,13 +1,28 @@
-// Argument parsing and dispatch of `slipway` (main.ts is only the process entry).
+// Argument parsing and dispatch of `slipway` (main.ts is only the process entry). Every error is
+// one line on stderr (no stack trace) and an exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient } from './api-client.ts';
-import { ACTIONS, act, listReleases, parseTarget, schedule, showHistory, showStatus, startRelease, watchRelease, type Action, type CommandContext } from './commands.ts';
+import {
+  ACTIONS,
+  act,
+  listReleases,
+  parseTarget,
+  retryRelease,
+  schedule,
+  showHistory,
+  showStatus,
+  startRelease,
+  watchRelease,
+  type Action,
+  type CommandContext,
+} from './commands.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
 export const USAGE = `usage: slipway <command> [options]
 
 commands:
   release start -f <spec.yaml> [--watch] [--dry-run] [--supersede]   start a release (or validate it)
+  release retry <namespace>/<model> [--watch]  start the latest (rolled back or failed) release again, same spec
   status <namespace>/<model>                   the current or latest release's status
   watch <namespace>/<model>                    follow a release until it ends (exit 0 promoted, 1 not)
   list [--namespace N] [--model M] [--stage S] [--outcome O] [--page-size N] [--page-token T]
@@ -49,11 +64,19 @@ export interface Terminal {
   tty: boolean;
 }
 
+/** A message on one line (parseArgs and some errors span several). */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 function parse(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, ExitCode.usage);
+    throw new CliError(
+      `${oneLine(error instanceof Error ? error.message : String(error))}; see slipway --help`,
+      ExitCode.usage,
+    );
   }
 }
 
@@ -64,17 +87,33 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, terminal: Termin
     return positionals.length === 0 && !values.help ? ExitCode.usage : ExitCode.ok;
   }
   const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new CliError(`--output is text or json (got ${output})`, ExitCode.usage);
+  if (output !== 'text' && output !== 'json')
+    throw new CliError(`--output is text or json (got ${output})`, ExitCode.usage);
   const ctx: CommandContext = {
-    api: new ApiClient({ baseUrl: values['api-url'] ?? env.SLIPWAY_API_URL ?? 'http://127.0.0.1:8080', token: values.token ?? env.SLIPWAY_TOKEN }),
+    api: new ApiClient({
+      baseUrl: values['api-url'] ?? env.SLIPWAY_API_URL ?? 'http://127.0.0.1:8080',
+      token: values.token ?? env.SLIPWAY_TOKEN,
+    }),
     out: { json: output === 'json', tty: terminal.tty, write: (text) => terminal.write(text) },
   };
   const [command, ...rest] = positionals;
   const target = () => parseTarget(rest[0]);
   switch (command) {
     case 'release':
-      if (rest[0] !== 'start') throw new CliError(`unknown command: release ${rest[0] ?? ''}; try: slipway release start -f spec.yaml`, ExitCode.usage);
-      return startRelease(ctx, { file: values.file, dryRun: values['dry-run'] ?? false, supersede: values.supersede ?? false, watch: values.watch ?? false });
+      if (rest[0] === 'retry')
+        return retryRelease(ctx, parseTarget(rest[1]), { watch: values.watch ?? false });
+      if (rest[0] !== 'start') {
+        throw new CliError(
+          `unknown command: release ${rest[0] ?? ''}; try: slipway release start -f spec.yaml, or slipway release retry <namespace>/<model>`,
+          ExitCode.usage,
+        );
+      }
+      return startRelease(ctx, {
+        file: values.file,
+        dryRun: values['dry-run'] ?? false,
+        supersede: values.supersede ?? false,
+        watch: values.watch ?? false,
+      });
     case 'status':
       return showStatus(ctx, target());
     case 'watch':
@@ -93,8 +132,9 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, terminal: Termin
     case 'schedule':
       return schedule(ctx, target(), { at: values.at, remove: values.delete ?? false });
     default:
-      if ((ACTIONS as readonly string[]).includes(command ?? '')) return act(ctx, command as Action, target(), values.message);
-      throw new CliError(`unknown command: ${command}\n\n${USAGE}`, ExitCode.usage);
+      if ((ACTIONS as readonly string[]).includes(command ?? ''))
+        return act(ctx, command as Action, target(), values.message);
+      throw new CliError(`unknown command: ${command}; see slipway --help`, ExitCode.usage);
   }
 }
 
@@ -104,10 +144,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, terminal: T
     return await dispatch(argv, env, terminal);
   } catch (error) {
     if (error instanceof CliError) {
-      terminal.error(`slipway: ${error.message}\n`);
+      terminal.error(`slipway: ${oneLine(error.message)}\n`);
       return error.exitCode;
     }
-    terminal.error(`slipway: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    terminal.error(
+      `slipway: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`,
+    );
     return ExitCode.apiProblem;
   }
 }

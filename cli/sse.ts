@@ -7,7 +7,9 @@ export interface ServerSentEvent {
 }
 
 /** Splits a text stream into events. Multiple `data:` lines join with a newline. */
-export async function* parseServerSentEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+export async function* parseServerSentEvents(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   let event = 'message';

@@ -50,6 +50,8 @@ export interface ReleaseInput {
   submittedBy: string;
   /** The submitter may not approve or reject their own release. */
   separationOfDuties?: boolean;
+  /** The run id of the release this one retries with the same spec (`POST …/retry`). */
+  retryOf?: string;
 }
 
 export type ReleaseResult = Pick<ReleaseStatus, 'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals' | 'qualityScores'> & {

@@ -18,7 +18,10 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Toke
     const principal = authenticator.authenticate(header);
     if (!principal) {
       void reply.header('www-authenticate', 'Bearer realm="slipway"');
-      throw new ProblemError(401, header ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required');
+      throw new ProblemError(
+        401,
+        header ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required',
+      );
     }
     request.principal = principal;
   });

@@ -29,14 +29,20 @@ export function sha256Hex(text: string): string {
 }
 
 /** Reads the token table from a file (YAML or JSON) or a JSON string; errors name the source. */
-export function loadTokenTable(source: { file?: string | undefined; json?: string | undefined }): TokenEntry[] {
+export function loadTokenTable(source: {
+  file?: string | undefined;
+  json?: string | undefined;
+}): TokenEntry[] {
   let raw: unknown = [];
   const where = source.file ?? 'SLIPWAY_API_TOKENS';
   try {
     if (source.file) raw = parseYaml(readFileSync(source.file, 'utf8'));
     else if (source.json) raw = JSON.parse(source.json);
   } catch (error) {
-    throw new Error(`cannot read the API tokens from ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `cannot read the API tokens from ${where}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   const parsed = TokenTable.safeParse(raw);
   if (!parsed.success) throw new Error(`invalid API tokens in ${where}:\n${z.prettifyError(parsed.error)}`);
@@ -70,7 +76,11 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 };
 
 /** Why `principal` may not do `permission` in `namespace`, or undefined when it may. */
-export function permissionProblem(principal: Principal, permission: Permission, namespace: string | undefined): string | undefined {
+export function permissionProblem(
+  principal: Principal,
+  permission: Permission,
+  namespace: string | undefined,
+): string | undefined {
   if (!principal.roles.some((role) => GRANTS[role].includes(permission))) {
     return `${principal.subject} (roles ${principal.roles.join(', ')}) may not ${permission}`;
   }

@@ -3,6 +3,8 @@
 // server shuts down (`closing`), so a shutdown never waits on open streams; clients reconnect.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemError } from '../errors.ts';
+import { unavailableSentence } from '../unavailable.ts';
 
 const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
@@ -12,10 +14,26 @@ interface StatusLike {
   outcome?: unknown;
 }
 
-export async function followRelease(request: FastifyRequest, reply: FastifyReply, read: () => Promise<StatusLike>, closing: AbortSignal): Promise<void> {
+/** One clean sentence for a client (a ProblemError's own, never a raw client error). */
+function streamErrorDetail(error: unknown): string {
+  if (error instanceof ProblemError) return error.message;
+  return unavailableSentence(error) ?? "the release's status could not be read; reconnect to try again";
+}
+
+export async function followRelease(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  read: () => Promise<StatusLike>,
+  closing: AbortSignal,
+): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   let open = true;
   request.raw.on('close', () => (open = false));
   closing.addEventListener('abort', () => (open = false), { once: true });
@@ -28,7 +46,8 @@ export async function followRelease(request: FastifyRequest, reply: FastifyReply
       try {
         status = await read();
       } catch (error) {
-        send('error', JSON.stringify({ detail: error instanceof Error ? error.message : String(error) }));
+        send('error', JSON.stringify({ detail: streamErrorDetail(error) }));
+        request.log.warn({ err: error }, 'event stream ended by an error');
         break;
       }
       const json = JSON.stringify(status);

@@ -10,7 +10,8 @@ import { sha256Hex, TokenAuthenticator, type Role } from '../../api/auth/tokens.
 import type { TestNamespace } from './cluster.ts';
 import { startRealWorker, uniqueTaskQueue } from './temporal.ts';
 
-export type TestTokens = Record<'admin' | 'viewer' | 'deployer' | 'approver' | 'outsider', string>;
+/** `admin2` is a second admin (subject eve-admin): someone other than the submitter who may approve. */
+export type TestTokens = Record<'admin' | 'admin2' | 'viewer' | 'deployer' | 'approver' | 'outsider', string>;
 
 export interface ApiUnderTest {
   app: FastifyInstance;
@@ -26,32 +27,47 @@ export interface ApiUnderTest {
 }
 
 export interface StartApiOptions {
-  separationOfDuties?: boolean;
   /** To restart an API where it was: same port, same worker task queue, same tokens. */
   port?: number;
   taskQueue?: string;
   tokens?: TestTokens;
 }
 
-export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, options: StartApiOptions = {}): Promise<ApiUnderTest> {
+export async function startApi(
+  env: TestWorkflowEnvironment,
+  ns: TestNamespace,
+  options: StartApiOptions = {},
+): Promise<ApiUnderTest> {
   const taskQueue = options.taskQueue ?? uniqueTaskQueue('api');
   const worker = await startRealWorker(env, taskQueue, ns.kc, { withTemporalClient: true });
   const random = () => `tok-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-  const tokens = options.tokens ?? { admin: random(), viewer: random(), deployer: random(), approver: random(), outsider: random() };
-  const entry = (token: string, subject: string, roles: Role[], namespaces?: string[]) => ({ subject, roles, tokenSha256: sha256Hex(token), ...(namespaces ? { namespaces } : {}) });
+  const tokens = options.tokens ?? {
+    admin: random(),
+    admin2: random(),
+    viewer: random(),
+    deployer: random(),
+    approver: random(),
+    outsider: random(),
+  };
+  const entry = (token: string, subject: string, roles: Role[], namespaces?: string[]) => ({
+    subject,
+    roles,
+    tokenSha256: sha256Hex(token),
+    ...(namespaces ? { namespaces } : {}),
+  });
   let logs = '';
   const app = await buildApp({
     client: env.client,
     kubernetes: createKubernetesClients(ns.kc),
     authenticator: new TokenAuthenticator([
       entry(tokens.admin, 'ada-admin', ['admin']),
+      entry(tokens.admin2, 'eve-admin', ['admin']),
       entry(tokens.viewer, 'vic-viewer', ['viewer']),
       entry(tokens.deployer, 'dee-deployer', ['deployer'], [ns.name]),
       entry(tokens.approver, 'abe-approver', ['approver'], [ns.name]),
       entry(tokens.outsider, 'otto-outsider', ['approver', 'deployer'], ['some-other-namespace']),
     ]),
     taskQueue,
-    separationOfDuties: options.separationOfDuties ?? false,
     logLevel: 'info',
     logStream: new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -74,22 +90,36 @@ export async function startApi(env: TestWorkflowEnvironment, ns: TestNamespace, 
     },
     async terminateLeftovers() {
       // Releases a test left open (e.g. waiting at a pause) would stay open in the dev server forever.
-      for await (const w of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
-        await env.client.workflow.getHandle(w.workflowId, w.runId).terminate('test finished').catch(() => undefined);
+      for await (const w of env.client.workflow.list({
+        query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
+      })) {
+        await env.client.workflow
+          .getHandle(w.workflowId, w.runId)
+          .terminate('test finished')
+          .catch(() => undefined);
       }
     },
   };
 }
 
 /** A JSON request with a bearer token; returns status and parsed body. */
-export async function call(api: ApiUnderTest, method: string, path: string, options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}) {
+export async function call(
+  api: ApiUnderTest,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+) {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
   if (options.raw !== undefined) body = options.raw;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
   const text = await response.text();
   let json: unknown;
   try {
@@ -97,5 +127,12 @@ export async function call(api: ApiUnderTest, method: string, path: string, opti
   } catch {
     json = text;
   }
-  return { status: response.status, body: json as Record<string, unknown> & { issues?: Array<{ path: string; message: string }>; detail?: string }, contentType: response.headers.get('content-type') ?? '' };
+  return {
+    status: response.status,
+    body: json as Record<string, unknown> & {
+      issues?: Array<{ path: string; message: string }>;
+      detail?: string;
+    },
+    contentType: response.headers.get('content-type') ?? '',
+  };
 }
