@@ -246,3 +246,47 @@ describe('ReleaseSpec: consecutiveErrorLimit', () => {
     }
   });
 });
+
+describe('ReleaseSpec: a __proto__ key in a map is refused, not dropped', () => {
+  it('names it in labels, annotations and resources (JSON.parse makes it an own key)', () => {
+    const input = (serving: string) =>
+      JSON.parse(`{"model":"m","namespace":"n","version":"v","serving":{"image":"i",${serving}}}`) as unknown;
+    assert.deepEqual(issuePaths(input('"labels":{"__proto__":"x","team":"risk"}')), [
+      ['serving', 'labels', '__proto__'],
+    ]);
+    assert.deepEqual(issuePaths(input('"annotations":{"__proto__":"x"}')), [
+      ['serving', 'annotations', '__proto__'],
+    ]);
+    assert.deepEqual(issuePaths(input('"resources":{"requests":{"__proto__":"1"}}')), [
+      ['serving', 'resources', 'requests', '__proto__'],
+    ]);
+  });
+});
+
+describe('ReleaseSpec: images are references a container runtime can pull', () => {
+  it('accepts registry, port, path, tag and digest forms', () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    for (const image of [
+      'triton:24.05',
+      'nvcr.io/nvidia/tritonserver:24.05-py3',
+      'localhost:5000/a/b:v2_rc-1',
+      `r.example/s@${digest}`,
+    ])
+      assert.equal(ReleaseSpec.safeParse(serving({ image })).success, true, image);
+  });
+
+  it('refuses blanks, spaces, upper-case paths, URLs and unicode at the image field (the apiserver takes them; the kubelet does not)', () => {
+    for (const image of [
+      ' ',
+      ' triton:24.05',
+      'Triton:24.05',
+      'https://registry/x',
+      '\u202eevil',
+      'x@sha256:abc',
+    ])
+      assert.deepEqual(issuePaths(serving({ image })), [['serving', 'image']], JSON.stringify(image));
+    assert.deepEqual(issuePaths({ ...minimal, build: { job: { image: 'a b' } } }), [
+      ['build', 'job', 'image'],
+    ]);
+  });
+});

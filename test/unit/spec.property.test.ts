@@ -139,7 +139,10 @@ const specArb: fc.Arbitrary<ReleaseSpecInput> = fc
     model: dnsLabelArb(56),
     namespace: dnsLabelArb(63),
     version: versionArb,
-    image: fc.constantFrom('triton:24.05', 'registry.example.com/server@sha256:abc'),
+    image: fc.constantFrom(
+      'triton:24.05',
+      'registry.example.com/server@sha256:abababababababababababababababababababababababababababababababab',
+    ),
     replicas: fc.integer({ min: 1, max: 20 }),
     requests: fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }),
     router: fc.constantFrom('gateway-api' as const, 'replica-ratio' as const),

@@ -2,7 +2,7 @@
 // statistical judge of candidate against stable. Pure.
 import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
-import { annotations, dnsSubdomain } from './names.ts';
+import { annotations, imageReference, dnsSubdomain } from './names.ts';
 import { intIn, keyedUnion, positiveDuration, recordOf } from './zod-shapes.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -95,7 +95,7 @@ export const HttpProvider = z
 
 /** A Kubernetes Job; its value is the number its container writes as termination message. */
 export const JobProvider = z.strictObject({
-  image: z.string('an image is required').min(1, 'an image is required'),
+  image: imageReference,
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   /** The Job's activeDeadlineSeconds; one measurement, so at most a day. */

@@ -57,5 +57,33 @@ export const qualifiedName = z
 export const QUALIFIED_NAME_MESSAGE =
   'must be a qualified name such as example.com/key or key (name part ≤ 63 characters, alphanumeric at both ends)';
 
+// An OCI image reference as container runtimes parse it (distribution/reference): an optional
+// registry host[:port], lower-case path components, then :tag and/or @digest. The apiserver accepts
+// any string here, but the kubelet refuses to pull what does not parse (InvalidImageName).
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
+    '(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
+/** A container image such as `triton:24.05` or `registry.example.com/team/server@sha256:<hex>`. */
+export const imageReference = z
+  .string('an image is required')
+  .min(1, 'an image is required')
+  .max(4096, 'an image reference is at most 4096 characters')
+  .refine(
+    (text) => IMAGE_REFERENCE.test(text) && repositoryOf(text).length <= 255,
+    'must be an image reference such as registry.example.com/team/server:1.2 (lower-case path, no spaces)',
+  );
+
+/** The repository part of an image reference (without :tag and @digest). */
+function repositoryOf(reference: string): string {
+  const name = reference.split('@')[0] ?? '';
+  const tag = name.lastIndexOf(':');
+  return tag > name.lastIndexOf('/') ? name.slice(0, tag) : name;
+}
+
 /** Annotations: qualified names to any string. */
 export const annotations = recordOf(qualifiedName, z.string(), QUALIFIED_NAME_MESSAGE);

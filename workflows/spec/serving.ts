@@ -1,6 +1,6 @@
 // How the model is served: image, port, replicas, resources, env, labels, probes, rolling update. Pure.
 import { z } from 'zod';
-import { annotations, labelValue, QUALIFIED_NAME_MESSAGE, qualifiedName } from './names.ts';
+import { annotations, imageReference, labelValue, QUALIFIED_NAME_MESSAGE, qualifiedName } from './names.ts';
 import { Resources } from './quantities.ts';
 import { intIn, recordOf } from './zod-shapes.ts';
 
@@ -119,7 +119,7 @@ const EnvVar = z.strictObject({
 });
 
 export const ServingSpec = z.strictObject({
-  image: z.string('an image is required').min(1, 'an image is required'),
+  image: imageReference,
   /** Where the model server loads the model from; passed as MODEL_URI. */
   modelUri: z.string().min(1).optional(),
   port: port.default(8000),

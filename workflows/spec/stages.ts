@@ -2,13 +2,13 @@
 // plan (weight, approval and pause steps). Each lists the gates it evaluates by name. Pure.
 import { z } from 'zod';
 import { duration } from '../duration.ts';
-import { annotations, dnsLabel } from './names.ts';
+import { annotations, imageReference, dnsLabel } from './names.ts';
 import { intIn, keyedUnion, LONGEST_WAIT, positiveDuration } from './zod-shapes.ts';
 
 const gateNames = z.array(dnsLabel).optional();
 
 const BuildJobSpec = z.strictObject({
-  image: z.string('an image is required').min(1, 'an image is required'),
+  image: imageReference,
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   /** The Job's activeDeadlineSeconds, at most a week. */

@@ -23,13 +23,23 @@ export function positiveDuration(max: string = LONGEST_WAIT) {
   return duration({ min: '1s', max });
 }
 
-/** A record whose invalid keys are reported with `keyMessage` (zod's own says only "Invalid key"). */
+/**
+ * A record whose invalid keys are reported with `keyMessage` (zod's own says only "Invalid key").
+ * A `__proto__` key (JSON.parse makes it an own key) is refused too: zod would drop it silently.
+ */
 export function recordOf<K extends z.ZodType<string>, V extends z.ZodType>(
   key: K,
   value: V,
   keyMessage: string,
-) {
-  return z.record(key, value, { error: (issue) => (issue.code === 'invalid_key' ? keyMessage : undefined) });
+): z.ZodType<z.output<z.ZodRecord<K, V>>, z.input<z.ZodRecord<K, V>>> {
+  const record = z.record(key, value, {
+    error: (issue) => (issue.code === 'invalid_key' ? keyMessage : undefined),
+  });
+  return z.preprocess((input, ctx) => {
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__'))
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: keyMessage });
+    return input;
+  }, record);
 }
 
 type KeyedOptions = Record<string, z.ZodType>;
