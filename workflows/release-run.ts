@@ -1,41 +1,69 @@
-// The state of one running release and the waiting primitives every stage uses (pausable holds,
-// approvals, abort). Deterministic: only workflow APIs, time from the sandbox clock.
+// The state of one running release and the waiting primitives every stage uses: holds, pause steps,
+// approvals, gate verdicts, promotion windows — all as pause conditions (state/pause-conditions.ts)
+// from which the status' phase is derived. Deterministic: only workflow APIs, the sandbox clock.
+//
+// The rules (docs/concepts.md, "Pauses, decisions and promote-now"):
+// - A person's pause (`human`) and an undecided gate (`inconclusive-gate`) stop the release: holds do
+//   not count down and promote-now (by hand or by a schedule) waits until they are resolved.
+// - promote-now skips the plan: remaining weight steps, pause steps, approval steps, the promotion
+//   approval and windows (not freezes). Under separation of duties the submitter may not use it.
+// - approve/reject decide the pending decision only: a gate verdict before an approval behind it.
 import { ApplicationFailure, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { events } from './activities.ts';
+import { events, waiting } from './activities.ts';
 import { workflowIsoNow, workflowNow } from './clock.ts';
+import { Compensations } from './compensations.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
 import type { Actor } from './messages.ts';
 import { observeStage } from './metrics.ts';
-import { Saga } from './saga.ts';
 import type { ReleaseSpec } from './spec/index.ts';
-import type { ApprovalRecord, Phase, ReleaseStatus, Stage, WaitingFor } from './status.ts';
+import { derivePhase, PauseConditions, type PauseCondition } from './state/pause-conditions.ts';
+import type { ApprovalRecord, ReleaseStatus } from './status.ts';
+import type { Outcome, PauseReason, Stage } from './vocabulary.ts';
 
 const TIMELINE_LIMIT = 200;
 
-type Decision = { kind: 'approved' | 'rejected'; actor: Actor };
+type DecisionKind = 'approved' | 'rejected';
+interface Decision {
+  decides: 'approval' | 'gate-verdict';
+  kind: DecisionKind;
+  actor: Actor;
+}
+
+export interface ReleasePolicy {
+  /** The submitter may not approve, reject or promote-now (nor schedule a promotion of) their release. */
+  separationOfDuties: boolean;
+}
+
+function withComment(actor: Actor): string {
+  return `${actor.actor}${actor.comment ? ` (${actor.comment})` : ''}`;
+}
 
 export class ReleaseRun {
   readonly spec: ReleaseSpec;
   readonly status: ReleaseStatus;
-  readonly saga = new Saga();
-  readonly separationOfDuties: boolean;
+  readonly compensations: Compensations;
+  readonly conditions = new PauseConditions();
+  policy: ReleasePolicy;
   private eventSequence = 0;
   private measurementSequence = 0;
   /** When the current stage began (sandbox clock), for the stage-duration metric. */
   private stageStartedAt: number;
-  /** The wait (approval, promotion window) a pause or a gate's verdict wait hides, shown again after it. */
-  private hiddenWait: { phase: Phase; waitingFor: WaitingFor } | undefined;
-  /** A gate is inconclusive and waits for a human verdict: decisions are for it, not for an approval step. */
-  private verdictPending = false;
-  /** The pending decision for the approval being waited on. */
+  /** When the traffic of the current step took effect (sandbox clock): what `{{window}}` spans. */
+  trafficSince: number | undefined;
+  /** The decision taken for the pending decision, until the wait that asked for it takes it. */
   private decision: Decision | undefined;
+  /** The uid of the candidate Deployment this release created (watched during every hold). */
+  candidateUid: string | undefined;
   promoteNowBy: Actor | undefined;
   abortedBy: Actor | undefined;
 
-  constructor(spec: ReleaseSpec, submittedBy: string, separationOfDuties: boolean) {
+  constructor(spec: ReleaseSpec, submittedBy: string, policy: ReleasePolicy) {
     this.spec = spec;
-    this.separationOfDuties = separationOfDuties;
+    this.policy = policy;
+    this.compensations = new Compensations(spec, () =>
+      waiting((spec.serving.progressDeadlineSeconds + 120) * 1000).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'stable' }),
+    );
     this.stageStartedAt = workflowNow();
     const now = workflowIsoNow();
     this.status = {
@@ -50,6 +78,8 @@ export class ReleaseRun {
       weights: { stable: 100, canary: 0 },
       mirrorPercent: null,
       paused: false,
+      pauseReasons: [],
+      policy: { ...policy },
       gates: {},
       measurements: [],
       approvals: [],
@@ -57,6 +87,11 @@ export class ReleaseRun {
       startedAt: now,
       updatedAt: now,
     };
+  }
+
+  setPolicy(policy: ReleasePolicy): void {
+    this.policy = policy;
+    this.status.policy = { ...policy };
   }
 
   // ---- status -------------------------------------------------------------------------------
@@ -69,9 +104,31 @@ export class ReleaseRun {
     log.info(message, { releaseId: this.status.releaseId, model: this.spec.model, stage: this.status.stage });
   }
 
-  setPhase(phase: Phase): void {
-    this.status.phase = phase;
-    this.status.updatedAt = workflowIsoNow();
+  /** Derives phase, paused, waitingFor, pauseReasons, pendingDecision and promoteNow from the state. */
+  refresh(): void {
+    const s = this.status;
+    s.phase = derivePhase(s.stage, s.outcome?.result, this.conditions);
+    s.paused = s.outcome === undefined && this.conditions.paused;
+    s.pauseReasons = s.outcome === undefined ? this.conditions.list() : [];
+    const waitingFor = s.outcome === undefined ? this.conditions.waitingFor() : undefined;
+    if (waitingFor) s.waitingFor = waitingFor;
+    else delete s.waitingFor;
+    const pending = s.outcome === undefined ? this.conditions.pendingDecision() : undefined;
+    if (pending) s.pendingDecision = pending;
+    else delete s.pendingDecision;
+    if (this.promoteNowBy && s.outcome === undefined) s.promoteNow = { by: this.promoteNowBy.actor, at: s.promoteNow?.at ?? workflowIsoNow() };
+    else delete s.promoteNow;
+    s.updatedAt = workflowIsoNow();
+  }
+
+  private addCondition(condition: PauseCondition): void {
+    this.conditions.add(condition);
+    this.refresh();
+  }
+
+  private removeCondition(reason: PauseReason): void {
+    this.conditions.remove(reason);
+    this.refresh();
   }
 
   /** Moves the status to `stage`, recording how long the previous stage took. */
@@ -82,6 +139,7 @@ export class ReleaseRun {
       this.stageStartedAt = now;
     }
     this.status.stage = stage;
+    this.refresh();
   }
 
   async enterStage(stage: Stage, message: string): Promise<void> {
@@ -89,6 +147,14 @@ export class ReleaseRun {
     this.note(message);
     upsertSearchAttributes([{ key: searchAttributes.stage, value: stage }]);
     await this.event('Normal', `Release${stage[0]!.toUpperCase()}${stage.slice(1)}`, message);
+  }
+
+  /** The release ended: no pause or wait is left, the phase is the outcome. */
+  end(result: Outcome, outcome: NonNullable<ReleaseStatus['outcome']>): void {
+    this.switchStage('done');
+    this.conditions.clear();
+    this.status.outcome = { ...outcome, result };
+    this.refresh();
   }
 
   /** A Kubernetes Event on the model's Deployment; best effort (never fails the release). */
@@ -111,140 +177,135 @@ export class ReleaseRun {
     return `${this.spec.model.slice(0, 40)}-${kind}-${workflowInfo().runId.slice(0, 8)}`;
   }
 
-  // ---- abort, pause, promote-now --------------------------------------------------------------
+  /** The traffic of a new step took effect now (weights set, mirror on, first version ready). */
+  trafficTookEffect(): void {
+    this.trafficSince = workflowNow();
+  }
+
+  // ---- abort, pause, resume, promote-now ----------------------------------------------------------
+
+  get finished(): boolean {
+    return this.status.outcome !== undefined || this.status.stage === 'rollback';
+  }
 
   throwIfAborted(): void {
     if (this.abortedBy) {
-      throw ApplicationFailure.nonRetryable(
-        `aborted by ${this.abortedBy.actor}${this.abortedBy.comment ? `: ${this.abortedBy.comment}` : ''}`,
-        FailureType.ReleaseAborted,
-      );
+      throw ApplicationFailure.nonRetryable(`aborted by ${withComment(this.abortedBy)}`, FailureType.ReleaseAborted);
     }
   }
 
+  /** promote-now was asked and nothing a person must resolve first stands in its way. */
+  get promoteNowEffective(): boolean {
+    return this.promoteNowBy !== undefined && !this.conditions.stopped;
+  }
+
+  pause(by: Actor, reason: string): void {
+    if (this.conditions.has('human')) return;
+    this.addCondition({ reason: 'human', message: reason, since: workflowIsoNow(), by: by.actor });
+    this.note(`paused by ${by.actor}: ${reason}`);
+  }
+
+  /** Ends a person's pause and a pause step; an undecided gate goes on (it starts over). */
+  resume(by: Actor): void {
+    const resumable: PauseReason[] = ['human', 'pause-step', 'inconclusive-gate'];
+    if (!resumable.some((r) => this.conditions.has(r))) return;
+    for (const reason of resumable) this.conditions.remove(reason);
+    this.refresh();
+    this.note(`resumed by ${withComment(by)}`);
+  }
+
+  /** Why `actor` may not ask for promote-now, or undefined when they may. */
+  promoteNowProblem(actor: Actor): string | undefined {
+    if (this.finished) return `release ${this.status.releaseId} has ended or is rolling back`;
+    if (this.status.firstRelease) return 'a first release has nothing to promote over';
+    if (this.policy.separationOfDuties && actor.actor === this.status.submittedBy) {
+      return `separation of duties: ${actor.actor} submitted this release and may not promote it past its approvals`;
+    }
+    return undefined;
+  }
+
+  /** Records promote-now (from the API, a signal or a schedule); it takes effect once nothing stops the release. */
+  requestPromoteNow(actor: Actor): void {
+    const problem = this.promoteNowProblem(actor);
+    if (problem) {
+      this.note(`promote-now by ${actor.actor} refused: ${problem}`);
+      return;
+    }
+    if (this.promoteNowBy) return;
+    this.promoteNowBy = actor;
+    this.refresh();
+    const waits = this.conditions.stopped ? '; it waits until the release is resumed' : '';
+    this.note(`promote-now requested by ${withComment(actor)}${waits}`);
+  }
+
   /**
-   * Holds for `ms` of unpaused time. Returns early when `until()` becomes true (e.g. promote-now).
-   * While paused, the clock stops; abort ends the hold with a failure.
+   * Holds for `ms` of running time: the clock stops while the release is stopped (paused by a person
+   * or an undecided gate). Ends early on promote-now; abort ends it with a failure.
    */
-  async hold(ms: number, until: () => boolean = () => false): Promise<void> {
+  async hold(ms: number): Promise<void> {
     let remaining = ms;
-    while (remaining > 0 && !until()) {
-      if (this.status.paused) {
-        await condition(() => !this.status.paused || this.abortedBy !== undefined || until());
+    while (remaining > 0 && !this.promoteNowEffective) {
+      if (this.conditions.stopped) {
+        await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
         this.throwIfAborted();
         continue;
       }
       const started = workflowNow();
-      await condition(() => this.status.paused || this.abortedBy !== undefined || until(), remaining);
+      await condition(() => this.conditions.stopped || this.abortedBy !== undefined || this.promoteNowEffective, remaining);
       this.throwIfAborted();
       remaining -= workflowNow() - started;
     }
     this.throwIfAborted();
   }
 
-  /** Waits while paused (between steps). */
-  async waitWhilePaused(): Promise<void> {
-    if (!this.status.paused) return;
-    await condition(() => !this.status.paused || this.abortedBy !== undefined);
+  /** Waits while the release is stopped (between steps). */
+  async waitWhileStopped(): Promise<void> {
+    if (!this.conditions.stopped) return;
+    await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
     this.throwIfAborted();
   }
 
-  /** Shows a wait in the status (approval, promotion window); under a pause it shows after resume. */
-  showWait(phase: Phase, waitingFor: WaitingFor): void {
-    if (this.status.paused) {
-      this.hiddenWait = { phase, waitingFor };
-      return;
-    }
-    this.status.waitingFor = waitingFor;
-    this.setPhase(phase);
-  }
-
-  /** The wait shown by showWait ended. */
-  endWait(): void {
-    if (this.status.paused) {
-      this.hiddenWait = undefined;
-      return;
-    }
-    delete this.status.waitingFor;
-    this.setPhase('Running');
-  }
-
-  /** Paused (by a human, a pause step, or an inconclusive gate): the current wait is hidden meanwhile. */
-  private enterPaused(waitingFor: WaitingFor): void {
-    if (!this.status.paused && this.status.waitingFor) this.hiddenWait = { phase: this.status.phase, waitingFor: this.status.waitingFor };
-    this.status.paused = true;
-    this.status.waitingFor = waitingFor;
-    this.setPhase('Paused');
-  }
-
-  private leavePaused(): void {
-    this.status.paused = false;
-    const hidden = this.hiddenWait;
-    this.hiddenWait = undefined;
-    if (hidden) {
-      this.status.waitingFor = hidden.waitingFor;
-      this.setPhase(hidden.phase);
+  /** A canary `pause` step: until resumed, or for `ms` of running time; promote-now skips it. */
+  async pauseStep(label: string, ms: number | undefined): Promise<void> {
+    const since = workflowIsoNow();
+    const message = ms === undefined ? `${label}: paused until resumed` : `${label}: paused for ${Math.round(ms / 1000)}s (resume to go on now)`;
+    this.addCondition({ reason: 'pause-step', message, since });
+    this.note(message);
+    const ended = () => !this.conditions.has('pause-step') || this.promoteNowEffective;
+    if (ms === undefined) {
+      await condition(() => ended() || this.abortedBy !== undefined);
     } else {
-      delete this.status.waitingFor;
-      this.setPhase('Running');
+      let remaining = ms;
+      while (remaining > 0 && !ended()) {
+        if (this.conditions.stopped) {
+          await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
+        } else {
+          const started = workflowNow();
+          await condition(() => this.conditions.stopped || ended() || this.abortedBy !== undefined, remaining);
+          remaining -= workflowNow() - started;
+        }
+        this.throwIfAborted();
+      }
     }
-  }
-
-  pause(by: Actor, reason: string): void {
-    if (this.status.paused) return;
-    this.enterPaused({ kind: 'resume', what: reason, since: workflowIsoNow() });
-    this.note(`paused by ${by.actor}: ${reason}`);
-  }
-
-  resume(by: Actor): void {
-    if (!this.status.paused) return;
-    this.leavePaused();
-    this.note(`resumed by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`);
-  }
-
-  /**
-   * A gate could not decide (no data, evaluator down): the release pauses for a human. `approve` or
-   * `resume` goes on (the gate starts over), `reject` rolls back, `abort` aborts.
-   */
-  async awaitHumanVerdict(what: string): Promise<void> {
-    this.decision = undefined;
-    this.verdictPending = true;
-    this.enterPaused({ kind: 'approval', what: `${what} — approve (or resume) to go on, reject to roll back`, since: workflowIsoNow() });
-    this.note(`paused: ${what}`);
-    await this.event('Warning', 'GateInconclusive', what);
-    await condition(() => this.decision !== undefined || !this.status.paused || this.abortedBy !== undefined);
-    // Set by an update or signal handler while the condition above waited.
-    const decision = this.decision as Decision | undefined;
-    this.decision = undefined;
-    this.verdictPending = false;
-    if (this.status.paused) this.leavePaused();
+    this.removeCondition('pause-step');
     this.throwIfAborted();
-    if (!decision) return; // resumed
-    const { kind, actor } = decision;
-    const record: ApprovalRecord = { decision: kind, actor: actor.actor, at: workflowIsoNow(), at_step: what, ...(actor.comment ? { comment: actor.comment } : {}) };
-    this.status.approvals.push(record);
-    this.note(`${what}: ${kind} by ${actor.actor}${actor.comment ? ` (${actor.comment})` : ''}`);
-    if (kind === 'rejected') {
-      throw ApplicationFailure.nonRetryable(`rejected by ${actor.actor} (${what})${actor.comment ? `: ${actor.comment}` : ''}`, FailureType.ApprovalRejected, record);
-    }
   }
 
-  // ---- approvals ------------------------------------------------------------------------------
-
-  isAwaitingApproval(): boolean {
-    return this.status.waitingFor?.kind === 'approval';
-  }
+  // ---- decisions ------------------------------------------------------------------------------
 
   /** Why `actor` may not decide now, or undefined when they may. */
-  private decisionProblem(actor: Actor): string | undefined {
-    if (this.status.paused && this.hiddenWait?.waitingFor.kind === 'approval' && !this.verdictPending) {
-      return `release ${this.status.releaseId} is paused; resume it, then decide: ${this.hiddenWait.waitingFor.what}`;
+  decisionProblem(actor: Actor): string | undefined {
+    if (this.finished) return `release ${this.status.releaseId} has ended or is rolling back`;
+    const pending = this.conditions.pendingDecision();
+    if (!pending) {
+      const approval = this.conditions.get('awaiting-approval');
+      if (approval && this.conditions.has('human')) {
+        return `release ${this.status.releaseId} is paused; resume it, then decide: ${approval.message}`;
+      }
+      return `release ${this.status.releaseId} is not waiting for an approval or a gate's verdict (stage ${this.status.stage}, phase ${this.status.phase})`;
     }
-    if (!this.isAwaitingApproval()) {
-      return `release ${this.status.releaseId} is not waiting for an approval (stage ${this.status.stage}, phase ${this.status.phase})`;
-    }
-    if (this.decision) return 'this approval has already been decided';
-    if (this.separationOfDuties && actor.actor === this.status.submittedBy) {
+    if (this.decision?.decides === pending.decides) return 'this decision has already been taken';
+    if (this.policy.separationOfDuties && actor.actor === this.status.submittedBy) {
       return `separation of duties: ${actor.actor} submitted this release and may not approve or reject it`;
     }
     return undefined;
@@ -256,51 +317,89 @@ export class ReleaseRun {
     if (problem) throw new Error(problem);
   }
 
-  /** Records a decision; one that may not be taken (a late or unvalidated signal) is ignored. */
-  decide(kind: 'approved' | 'rejected', actor: Actor): void {
-    if (this.decisionProblem(actor) === undefined) this.decision = { kind, actor };
+  /** Records a decision for the pending decision; one that may not be taken (a late signal) is noted and ignored. */
+  decide(kind: DecisionKind, actor: Actor): void {
+    const problem = this.decisionProblem(actor);
+    const pending = this.conditions.pendingDecision();
+    if (problem || !pending) {
+      this.note(`${kind === 'approved' ? 'approval' : 'rejection'} by ${actor.actor} ignored: ${problem ?? 'nothing to decide'}`);
+      return;
+    }
+    this.decision = { decides: pending.decides, kind, actor };
+  }
+
+  private takeDecision(decides: Decision['decides']): Decision | undefined {
+    const decision = this.decision?.decides === decides ? this.decision : undefined;
+    if (decision) this.decision = undefined;
+    return decision;
+  }
+
+  private record(decision: ApprovalRecord['decision'], actor: string, what: string, comment?: string): ApprovalRecord {
+    const record: ApprovalRecord = { decision, actor, at: workflowIsoNow(), at_step: what, ...(comment ? { comment } : {}) };
+    this.status.approvals.push(record);
+    this.note(`${what}: ${decision} by ${actor}${comment ? ` (${comment})` : ''}`);
+    return record;
   }
 
   /**
-   * Waits for a human decision. `timeoutMs` undefined = no deadline. On timeout `onTimeout` decides.
-   * promote-now also ends the wait, recorded as `promoted-now`.
+   * A gate could not decide (no data, errors): the release stops for a human. `approve` or `resume`
+   * goes on (the gate starts over), `reject` rolls back, `abort` aborts.
    */
-  async awaitApproval(what: string, timeoutMs: number | undefined, onTimeout: 'approve' | 'reject'): Promise<ApprovalRecord> {
-    this.decision = undefined;
-    const waitingFor: WaitingFor = { kind: 'approval', what, since: workflowIsoNow() };
-    if (timeoutMs !== undefined) waitingFor.deadline = new Date(workflowNow() + timeoutMs).toISOString();
-    this.showWait('AwaitingApproval', waitingFor);
-    this.note(`waiting for approval: ${what}`);
-    await this.event('Normal', 'AwaitingApproval', `waiting for approval: ${what}`);
-    // A decision taken while a gate's verdict is pending is that verdict, not this approval.
-    const ended = () => (this.decision !== undefined && !this.verdictPending) || this.abortedBy !== undefined || this.promoteNowBy !== undefined;
-    const decided = timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
-    this.endWait();
+  async awaitHumanVerdict(what: string): Promise<void> {
+    const message = `${what} — approve (or resume) to go on, reject to roll back`;
+    this.addCondition({ reason: 'inconclusive-gate', message, since: workflowIsoNow() });
+    this.note(`paused: ${what}`);
+    await this.event('Warning', 'GateInconclusive', what);
+    await condition(() => this.decision?.decides === 'gate-verdict' || !this.conditions.has('inconclusive-gate') || this.abortedBy !== undefined);
+    const decision = this.takeDecision('gate-verdict');
+    this.removeCondition('inconclusive-gate');
     this.throwIfAborted();
-    let record: ApprovalRecord;
-    // Set by an update or signal handler while the condition above waited.
-    const decision = this.decision as Decision | undefined;
-    if (decision) {
-      const { kind, actor } = decision;
-      record = { decision: kind, actor: actor.actor, at: workflowIsoNow(), at_step: what, ...(actor.comment ? { comment: actor.comment } : {}) };
-    } else if (decided && this.promoteNowBy) {
-      record = { decision: 'promoted-now', actor: this.promoteNowBy.actor, at: workflowIsoNow(), at_step: what };
-    } else {
-      record = { decision: onTimeout === 'approve' ? 'timed-out-approved' : 'timed-out-rejected', actor: 'slipway', at: workflowIsoNow(), at_step: what };
-    }
-    this.decision = undefined;
-    this.status.approvals.push(record);
-    this.note(`${what}: ${record.decision} by ${record.actor}${record.comment ? ` (${record.comment})` : ''}`);
-    if (record.decision === 'rejected') {
+    if (!decision) return; // resumed
+    const record = this.record(decision.kind, decision.actor.actor, what, decision.actor.comment);
+    if (decision.kind === 'rejected') {
       throw ApplicationFailure.nonRetryable(
-        `rejected by ${record.actor} at ${what}${record.comment ? `: ${record.comment}` : ''}`,
+        `rejected by ${withComment(decision.actor)} (${what})`,
         FailureType.ApprovalRejected,
         record,
       );
+    }
+  }
+
+  /**
+   * Waits for a human decision. `timeoutMs` undefined = no deadline; on timeout `onTimeout` decides.
+   * promote-now also ends the wait, recorded as `promoted-now`.
+   */
+  async awaitApproval(what: string, timeoutMs: number | undefined, onTimeout: 'approve' | 'reject'): Promise<ApprovalRecord> {
+    const since = workflowIsoNow();
+    const deadline = timeoutMs === undefined ? undefined : new Date(workflowNow() + timeoutMs).toISOString();
+    this.addCondition({ reason: 'awaiting-approval', message: what, since, ...(deadline ? { deadline } : {}) });
+    this.note(`waiting for approval: ${what}`);
+    await this.event('Normal', 'AwaitingApproval', `waiting for approval: ${what}`);
+    const ended = () => this.decision?.decides === 'approval' || this.abortedBy !== undefined || this.promoteNowEffective;
+    const decided = timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
+    this.removeCondition('awaiting-approval');
+    this.throwIfAborted();
+    const decision = this.takeDecision('approval');
+    let record: ApprovalRecord;
+    if (decision) record = this.record(decision.kind, decision.actor.actor, what, decision.actor.comment);
+    else if (decided && this.promoteNowBy) record = this.record('promoted-now', this.promoteNowBy.actor, what);
+    else record = this.record(onTimeout === 'approve' ? 'timed-out-approved' : 'timed-out-rejected', 'slipway', what);
+    if (record.decision === 'rejected') {
+      throw ApplicationFailure.nonRetryable(`rejected by ${record.actor} at ${what}${record.comment ? `: ${record.comment}` : ''}`, FailureType.ApprovalRejected, record);
     }
     if (record.decision === 'timed-out-rejected') {
       throw ApplicationFailure.nonRetryable(`approval for ${what} timed out`, FailureType.ApprovalTimedOut, record);
     }
     return record;
+  }
+
+  /** Waits `waitMs` for a promotion window to open; promote-now ends the wait when `skippable`. */
+  async awaitWindow(message: string, waitMs: number, skippable: boolean): Promise<void> {
+    const deadline = new Date(workflowNow() + waitMs).toISOString();
+    this.addCondition({ reason: 'awaiting-window', message, since: workflowIsoNow(), deadline });
+    const promotedNow = () => skippable && this.promoteNowEffective;
+    await condition(() => this.abortedBy !== undefined || promotedNow(), waitMs);
+    this.removeCondition('awaiting-window');
+    this.throwIfAborted();
   }
 }

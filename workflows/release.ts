@@ -1,5 +1,9 @@
 // The release workflow: takes one model release from its spec to Promoted or RolledBack.
 // Deterministic: no I/O here; side effects live in activities (see activities/).
+//
+// Reading it when something fails: a stage throws (a gate in stages/gates.ts, a lost candidate in
+// stages/candidate-watch.ts, a rollout, a rejection) → the catch below → stages/rollback.ts runs
+// what compensations.ts recorded → the cluster is as it was.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -32,7 +36,7 @@ import {
   resumeUpdate,
   statusQuery,
 } from './messages.ts';
-import { ReleaseRun } from './release-run.ts';
+import { ReleaseRun, type ReleasePolicy } from './release-run.ts';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec/index.ts';
 import { buildStage } from './stages/build.ts';
 import { deployCandidate } from './stages/candidate.ts';
@@ -48,7 +52,10 @@ export interface ReleaseInput {
   spec: ReleaseSpecInput;
   /** Who submitted the release (recorded; checked for separation of duties). */
   submittedBy: string;
-  /** The submitter may not approve or reject their own release. */
+  /**
+   * Older API versions passed their own setting here. The rule now comes from the installation and
+   * the namespace (the `releasePolicy` activity); a `true` here still applies.
+   */
   separationOfDuties?: boolean;
   /** The run id of the release this one retries with the same spec (`POST …/retry`). */
   retryOf?: string;
@@ -70,17 +77,17 @@ function parseActor<T>(schema: z.ZodType<T>, input: unknown): T {
 
 function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
   const abort = (actor: Actor) => {
-    if (run.abortedBy) return;
+    if (run.abortedBy || run.finished) return;
     run.abortedBy = actor;
     run.note(`abort requested by ${actor.actor}${actor.comment ? `: ${actor.comment}` : ''}`);
     main.cancel();
   };
-  const finished = () => run.status.outcome !== undefined || run.status.stage === 'rollback';
   const mustBeActive = () => {
-    if (finished()) throw new Error(`release ${run.status.releaseId} has ended or is rolling back`);
+    if (run.finished) throw new Error(`release ${run.status.releaseId} has ended or is rolling back`);
   };
-
-  setHandler(statusQuery, () => run.status);
+  const orThrow = (problem: string | undefined) => {
+    if (problem) throw new Error(problem);
+  };
 
   setHandler(approveUpdate, (input) => (run.decide('approved', input), run.status), {
     validator: (input) => run.validateDecision(parseActor(Actor, input)),
@@ -92,7 +99,7 @@ function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
     validator: (input) => {
       parseActor(Actor, input);
       mustBeActive();
-      if (run.status.paused) throw new Error('the release is already paused');
+      if (run.conditions.has('human')) throw new Error('the release is already paused');
     },
   });
   setHandler(resumeUpdate, (input) => (run.resume(input), run.status), {
@@ -108,28 +115,17 @@ function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
       mustBeActive();
     },
   });
-  setHandler(promoteUpdate, (input) => {
-    if (!run.promoteNowBy) {
-      run.promoteNowBy = input;
-      run.note(`promote-now requested by ${input.actor}`);
-    }
-    return run.status;
-  }, {
-    validator: (input) => {
-      parseActor(Actor, input);
-      mustBeActive();
-      if (run.status.firstRelease) throw new Error('a first release has nothing to promote over');
-    },
+  setHandler(promoteUpdate, (input) => (run.requestPromoteNow(input), run.status), {
+    validator: (input) => orThrow(run.promoteNowProblem(parseActor(Actor, input))),
   });
 
+  // Signals (operators with the Temporal CLI, promotion schedules): the same rules, refusals noted.
   setHandler(approveSignal, (input) => run.decide('approved', input));
   setHandler(rejectSignal, (input) => run.decide('rejected', input));
   setHandler(pauseSignal, (input) => run.pause(input, input.comment ?? 'paused by signal'));
   setHandler(resumeSignal, (input) => run.resume(input));
   setHandler(abortSignal, (input) => abort(input));
-  setHandler(promoteSignal, (input) => {
-    run.promoteNowBy ??= input;
-  });
+  setHandler(promoteSignal, (input) => run.requestPromoteNow(input));
 }
 
 function describeFailure(run: ReleaseRun, error: unknown): { reason: string; failureType?: string; measurement?: Measurement } {
@@ -148,24 +144,23 @@ function describeFailure(run: ReleaseRun, error: unknown): { reason: string; fai
   return { reason: error instanceof Error ? error.message : String(error) };
 }
 
-/** Spec combinations the schema accepts but this workflow cannot carry out: refused, never faked. */
-function unsupportedFeatures(spec: ReleaseSpec): string[] {
-  const problems: string[] = [];
-  if (spec.promote?.mode === 'handoff' && spec.traffic.router !== 'gateway-api') {
-    problems.push('promote.mode handoff needs traffic.router gateway-api (replica ratio cannot send 100% to the candidate)');
-  }
-  return problems;
+/** The installation's and the namespace's rules for this release. */
+async function releasePolicy(input: ReleaseInput, namespace: string): Promise<ReleasePolicy> {
+  const fromInput = input.separationOfDuties ?? false;
+  // Added after releases were running: older runs took the rule from their input only.
+  if (!patched('release-policy')) return { separationOfDuties: fromInput };
+  const policy = await kube.releasePolicy({ namespace });
+  return { separationOfDuties: fromInput || policy.separationOfDuties };
 }
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
+  // One validation for every entry point: the API ran this same schema (and the preflight) before
+  // it started the workflow; a spec that still fails here ends the workflow as Failed.
   const parsed = ReleaseSpec.safeParse(input?.spec);
   if (!parsed.success) throw invalidSpec(parsed.error);
   const spec = parsed.data;
-  const unsupported = unsupportedFeatures(spec);
-  if (unsupported.length > 0) {
-    throw ApplicationFailure.nonRetryable(`not supported: ${unsupported.join('; ')}`, FailureType.InvalidReleaseSpec, unsupported);
-  }
-  const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', input.separationOfDuties ?? false);
+  const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', { separationOfDuties: input.separationOfDuties ?? false });
+  if (input.retryOf) run.status.retryOf = input.retryOf;
   upsertSearchAttributes([
     { key: searchAttributes.model, value: spec.model },
     { key: searchAttributes.namespace, value: spec.namespace },
@@ -173,7 +168,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     { key: searchAttributes.stage, value: 'build' },
   ]);
   const main = new CancellationScope();
+  setHandler(statusQuery, () => run.status);
   registerHandlers(run, main);
+  run.setPolicy(await releasePolicy(input, spec.namespace));
+  if (input.retryOf) run.note(`retry of run ${input.retryOf} with the same spec, by ${run.status.submittedBy}`);
 
   try {
     await main.run(async () => {
@@ -181,6 +179,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       const snapshot = await kube.captureStableState({ spec });
       if (snapshot.version !== undefined) run.status.stableVersion = snapshot.version;
       if (snapshot.qualityScores) run.status.stableQualityScores = snapshot.qualityScores;
+      // Added after releases were running: older runs left the Services and route they created.
+      if (patched('created-objects')) run.compensations.objectsMayBeCreated(await kube.releaseObjectsPresent({ spec }));
       await buildStage(run);
       if (!snapshot.exists) {
         run.status.firstRelease = true;
@@ -219,22 +219,19 @@ async function removePromotionSchedule(run: ReleaseRun): Promise<void> {
 }
 
 function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: string, failureType?: string, measurement?: Measurement): ReleaseResult {
-  run.switchStage('done');
   countRelease({ namespace: run.spec.namespace, model: run.spec.model }, result);
-  run.setPhase(result);
-  run.status.outcome = {
+  run.end(result, {
     result,
     reason,
     at: workflowIsoNow(),
     ...(failureType ? { failureType } : {}),
     ...(measurement ? { decidingMeasurement: measurement } : {}),
-  };
-  delete run.status.waitingFor;
+  });
   run.note(`${result}: ${reason}`);
   upsertSearchAttributes([
     { key: searchAttributes.stage, value: 'done' },
     { key: searchAttributes.outcome, value: result },
   ]);
   const { releaseId, model, namespace, version, approvals, qualityScores } = run.status;
-  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome, ...(qualityScores ? { qualityScores } : {}) };
+  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome!, ...(qualityScores ? { qualityScores } : {}) };
 }

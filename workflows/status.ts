@@ -1,19 +1,11 @@
-// The release status: what the `status` query, the API and the CLI show. Built by the workflow only.
+// The release status: what the `status` query, the API and the CLI show. Built by the workflow only;
+// phase, paused, waitingFor, pauseReasons and pendingDecision are derived (release-run.ts refresh).
 import type { GateState, Measurement } from './gates/evaluation.ts';
+import type { PauseCondition, PendingDecision, WaitingFor } from './state/pause-conditions.ts';
+import type { Outcome, Phase, Stage } from './vocabulary.ts';
 
-export type Stage = 'build' | 'shadow' | 'canary' | 'promote' | 'rollback' | 'done';
-
-export type Phase =
-  | 'Running'
-  | 'Paused'
-  | 'AwaitingApproval'
-  | 'AwaitingPromotionWindow'
-  | 'RollingBack'
-  | 'Promoted'
-  | 'RolledBack'
-  | 'Failed';
-
-export type Outcome = 'Promoted' | 'RolledBack' | 'Failed';
+export type { Outcome, Phase, Stage } from './vocabulary.ts';
+export type { PauseCondition, PendingDecision, WaitingFor } from './state/pause-conditions.ts';
 
 export interface ApprovalRecord {
   decision: 'approved' | 'rejected' | 'timed-out-approved' | 'timed-out-rejected' | 'promoted-now';
@@ -30,19 +22,14 @@ export interface TimelineEntry {
   message: string;
 }
 
-export interface WaitingFor {
-  kind: 'approval' | 'promotion-window' | 'resume';
-  what: string;
-  since: string;
-  deadline?: string;
-}
-
 export interface ReleaseStatus {
   releaseId: string;
   model: string;
   namespace: string;
   version: string;
   submittedBy: string;
+  /** The run this release retries (same spec), when it was started by `retry`. */
+  retryOf?: string;
   /** The version serving before this release (absent on a model's first release). */
   stableVersion?: string;
   firstRelease: boolean;
@@ -51,8 +38,18 @@ export interface ReleaseStatus {
   step?: { index: number; total: number; description: string };
   weights: { stable: number; canary: number };
   mirrorPercent: number | null;
+  /** A person, a pause step or an undecided gate holds the release (derived from pauseReasons). */
   paused: boolean;
+  /** Why the release is not moving, most urgent first (empty when it moves or has ended). */
+  pauseReasons: PauseCondition[];
+  /** The decision approve/reject take now, and what it decides. */
+  pendingDecision?: PendingDecision;
+  /** The first of pauseReasons, as a wait (for older clients). */
   waitingFor?: WaitingFor;
+  /** promote-now was asked (by hand or by a schedule) and has not taken effect yet. */
+  promoteNow?: { by: string; at: string };
+  /** The rules this release runs under (the installation's and the namespace's). */
+  policy: { separationOfDuties: boolean };
   gates: Record<string, GateState>;
   /** The latest measurements of every gate, newest last (bounded). */
   measurements: Measurement[];

@@ -25,6 +25,17 @@ export interface StubOptions {
   gateErrors?: Record<string, (index: number) => string | undefined>;
   /** Build-gate scores recorded on the stable Deployment. */
   stableQualityScores?: Record<string, number>;
+  /** What the installation and namespace say (releasePolicy). */
+  separationOfDuties?: boolean;
+  /** Which of the release's Services (and the route) existed before it. Default: all of them when a stable exists. */
+  objectsBefore?: { services: string[]; route: boolean };
+  /**
+   * Run candidate watches (real time: the time-skipping server does not skip while an activity
+   * runs). Off by default: the watch then fails at once and the workflow goes on without it.
+   */
+  watchCandidate?: boolean;
+  /** Provider misconfiguration by gate (a non-retryable GateMisconfigured from the activity). */
+  gateMisconfigured?: Record<string, string>;
 }
 
 export interface StubMeasurement {
@@ -41,6 +52,14 @@ export interface FakeCluster {
   mirror: number | null;
   /** The scores annotation the stable Deployment carries. */
   stableQualityScores?: Record<string, number>;
+  /** The candidate Deployment's uid (a new one on each deploy). */
+  candidateUid?: string;
+  /** The candidate's available pods. */
+  candidateAvailable: number;
+  /** Services and route of the release that exist. */
+  objects: { services: string[]; route: boolean };
+  /** Build Jobs that exist, by name. */
+  jobs: string[];
 }
 
 export function stubActivities(options: StubOptions) {
@@ -51,6 +70,9 @@ export function stubActivities(options: StubOptions) {
     candidate: null,
     weights: { stable: 100, canary: 0 },
     mirror: null,
+    candidateAvailable: 0,
+    objects: options.objectsBefore ?? (options.stableVersion === null ? { services: [], route: false } : { services: ['fraud-detector', 'fraud-detector-stable', 'fraud-detector-canary'], route: true }),
+    jobs: [],
     ...(options.stableQualityScores ? { stableQualityScores: options.stableQualityScores } : {}),
   };
   const recordScores = (scores: Record<string, number> | undefined) => {
@@ -65,10 +87,30 @@ export function stubActivities(options: StubOptions) {
     measurements[gate] = index + 1;
     const error = options.gateErrors?.[gate]?.(index);
     if (error) throw new Error(error);
+    const misconfigured = options.gateMisconfigured?.[gate];
+    if (misconfigured) throw ApplicationFailure.nonRetryable(misconfigured, FailureType.GateMisconfigured);
     const result = options.gateResults?.[gate]?.(index) ?? { value: options.gateValues?.[gate]?.(index) ?? null };
     return { gate, at: new Date().toISOString(), provider: 'prometheus' as const, query: `stub(${gate})`, ...result };
   };
   const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  let deploys = 0;
+  /** Wakes candidate watches: the test changed the candidate. */
+  let candidateChanged: () => void = () => undefined;
+  const candidateLoss = (uid: string, minAvailable: number): string | undefined => {
+    if (cluster.candidate === null || cluster.candidateUid === undefined) return 'was deleted';
+    if (cluster.candidateUid !== uid) return 'was replaced';
+    if (cluster.candidateAvailable < minAvailable) return `has ${cluster.candidateAvailable} available pods`;
+    return undefined;
+  };
+  /** What a person does to the candidate by hand: delete it, or scale it to `available` pods. */
+  const touchCandidate = (change: { delete?: boolean; available?: number }) => {
+    if (change.delete) {
+      cluster.candidate = null;
+      delete cluster.candidateUid;
+    }
+    if (change.available !== undefined) cluster.candidateAvailable = change.available;
+    candidateChanged();
+  };
 
   const activities: Partial<Activities> = {
     async preflight() {
@@ -88,12 +130,54 @@ export function stubActivities(options: StubOptions) {
         ...(cluster.stableQualityScores ? { qualityScores: cluster.stableQualityScores } : {}),
       };
     },
-    async ensureServices() {
+    async ensureServices({ spec }) {
       calls.push('ensureServices');
+      cluster.objects.services = [spec.model, `${spec.model}-stable`, `${spec.model}-canary`];
     },
     async deployCandidate({ spec }) {
       calls.push('deployCandidate');
+      if (cluster.candidate === null) cluster.candidateUid = `uid-${++deploys}`;
       cluster.candidate = spec.version;
+      cluster.candidateAvailable = 2;
+      return { uid: cluster.candidateUid ?? '' };
+    },
+    async observeCandidate() {
+      calls.push('observeCandidate');
+      if (cluster.candidate === null || cluster.candidateUid === undefined) return { exists: false };
+      const n = cluster.candidateAvailable;
+      return { exists: true, uid: cluster.candidateUid, replicas: 2, readyReplicas: n, availableReplicas: n, deleting: false };
+    },
+    async watchCandidate({ uid, minAvailable }) {
+      calls.push('watchCandidate');
+      if (!options.watchCandidate) throw ApplicationFailure.nonRetryable('candidate watches are off in this test', 'WatchUnavailable');
+      const signal = Context.current().cancellationSignal;
+      for (;;) {
+        const lost = candidateLoss(uid, minAvailable);
+        if (lost) return { reason: `the candidate fraud-detector-canary ${lost}` };
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1_000);
+          candidateChanged = () => (clearTimeout(timer), resolve());
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (signal.aborted) throw new CancelledFailure('candidate watch cancelled');
+        Context.current().heartbeat();
+      }
+    },
+    async releasePolicy() {
+      calls.push('releasePolicy');
+      return { separationOfDuties: options.separationOfDuties ?? false };
+    },
+    async releaseObjectsPresent() {
+      calls.push('releaseObjectsPresent');
+      return { services: [...cluster.objects.services], route: cluster.objects.route };
+    },
+    async removeReleaseObjects({ services, route }) {
+      calls.push(`removeReleaseObjects:${[...services, ...(route ? ['route'] : [])].join(',')}`);
+      cluster.objects = { services: cluster.objects.services.filter((s) => !services.includes(s)), route: cluster.objects.route && !route };
+    },
+    async deleteJob({ name }) {
+      calls.push('deleteJob');
+      cluster.jobs = cluster.jobs.filter((j) => j !== name);
     },
     async deployStable({ spec, qualityScores }) {
       calls.push('deployStable');
@@ -118,6 +202,7 @@ export function stubActivities(options: StubOptions) {
     },
     async runJob(request) {
       calls.push('runJob');
+      if (!cluster.jobs.includes(request.name)) cluster.jobs.push(request.name);
       for (let waited = 0; waited < (options.jobMs ?? 0); waited += 200) {
         Context.current().heartbeat();
         await delay(200);
@@ -127,8 +212,9 @@ export function stubActivities(options: StubOptions) {
       return { succeeded: true, reason: 'Complete', terminationMessage: `{"job":"${request.name}"}` };
     },
     async recordEvent() {},
-    async setTrafficWeights({ weights }) {
+    async setTrafficWeights({ spec, weights }) {
       calls.push(`setTrafficWeights:${weights.canary}`);
+      if (spec.traffic.router === 'gateway-api') cluster.objects.route = true;
       cluster.weights = weights;
     },
     async verifyTrafficWeights({ weights }) {
@@ -157,5 +243,5 @@ export function stubActivities(options: StubOptions) {
       return measureStub(input);
     },
   };
-  return { activities, calls, cluster, measurementIds };
+  return { activities, calls, cluster, measurementIds, touchCandidate };
 }

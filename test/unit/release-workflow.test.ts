@@ -1,79 +1,13 @@
 // The release workflow on the time-skipping test server with stub activities.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
-import { release, type ReleaseInput } from '../../workflows/release.ts';
-import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
-import type { ReleaseStatus } from '../../workflows/status.ts';
-import { stubActivities, type StubOptions } from '../helpers/stub-activities.ts';
-import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal.ts';
+import { timeSkippingEnv } from '../helpers/temporal.ts';
+import { baseSpec, changes, good, versionsAndTraffic, workflowHarness } from '../helpers/workflow-harness.ts';
 
-const baseSpec: ReleaseSpecInput = {
-  model: 'fraud-detector',
-  namespace: 'ml-serving',
-  version: 'v2',
-  serving: { image: 'triton:24.05', replicas: 2 },
-  shadow: { duration: '5m', mirrorPercent: 50, gates: ['error-rate'] },
-  canary: {
-    steps: [{ weight: 10, hold: '5m' }, { approval: { timeout: '2h', onTimeout: 'reject' } }, { weight: 50, hold: '10m' }],
-    gates: ['error-rate'],
-  },
-  gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s' }],
-};
-
-let env: TestWorkflowEnvironment;
-before(async () => {
-  env = await timeSkippingEnv();
-});
-after(async () => {
-  await env?.teardown();
-});
-
-interface Scenario {
-  spec?: Partial<ReleaseSpecInput>;
-  stub: StubOptions;
-  input?: Partial<ReleaseInput>;
-}
-
-async function withRelease<T>(
-  scenario: Scenario,
-  drive: (handle: WorkflowHandle<typeof release>, stub: ReturnType<typeof stubActivities>) => Promise<T>,
-  testEnv: TestWorkflowEnvironment = env,
-) {
-  const stub = stubActivities(scenario.stub);
-  const taskQueue = uniqueTaskQueue('release');
-  const worker = await Worker.create({
-    connection: testEnv.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: stub.activities,
-  });
-  const outcome = await worker.runUntil(async () => {
-    const handle = await testEnv.client.workflow.start(release, {
-      taskQueue,
-      workflowId: `release-${taskQueue}`,
-      args: [{ spec: { ...baseSpec, ...scenario.spec }, submittedBy: 'alice', ...scenario.input }],
-    });
-    return drive(handle, stub);
-  });
-  return { outcome, ...stub };
-}
-
-/** Advances workflow time in small steps until the status matches. */
-async function waitForStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what: string): Promise<ReleaseStatus> {
-  for (let i = 0; i < 400; i++) {
-    const status = await handle.query(statusQuery);
-    if (predicate(status)) return status;
-    await env.sleep(5_000);
-  }
-  throw new Error(`status never reached: ${what}`);
-}
-
-const good = { 'error-rate': () => 0.001 };
+const { env, withRelease, waitForStatus } = workflowHarness();
 
 describe('release workflow (time-skipping, stub activities)', () => {
   it('takes a good candidate through shadow → canary → approval → promote', async () => {
@@ -88,11 +22,12 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor, a.comment]), [['approved', 'bob', 'looks good']]);
     assert.deepEqual(
-      calls.filter((c) => !c.startsWith('waitForRollout')),
-      ['captureStableState', 'preflight', 'ensureServices', 'setTrafficWeights:0', 'deployCandidate', 'setMirror:50', 'setMirror:off',
-        'setTrafficWeights:10', 'setTrafficWeights:50', 'deployStable', 'resetTraffic', 'removeCandidate'],
+      calls.filter((c) => !c.startsWith('waitForRollout') && c !== 'watchCandidate'),
+      ['releasePolicy', 'captureStableState', 'releaseObjectsPresent', 'preflight', 'ensureServices', 'setTrafficWeights:0', 'deployCandidate',
+        'setMirror:50', 'setMirror:off', 'observeCandidate', 'setTrafficWeights:10', 'observeCandidate', 'setTrafficWeights:50',
+        'observeCandidate', 'captureStableState', 'deployStable', 'resetTraffic', 'removeCandidate'],
     );
-    assert.deepEqual(cluster, { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('deploys a first release as stable', async () => {
@@ -112,7 +47,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.match(outcome.outcome.reason, /error-rate/);
     const rollback = calls.slice(calls.lastIndexOf('resetTraffic'));
     assert.deepEqual(rollback, ['resetTraffic', 'removeCandidate']);
-    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('rolls back on a failing shadow gate: mirror off, candidate removed, no live traffic ever moved', async () => {
@@ -121,7 +56,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.failureType, 'GateFailed');
     assert.ok(!calls.some((c) => c.startsWith('setTrafficWeights:') && c !== 'setTrafficWeights:0'), 'no live weight moved');
     assert.deepEqual(calls.slice(calls.lastIndexOf('resetTraffic')), ['resetTraffic', 'removeCandidate']);
-    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('restores stable when the promotion rollout fails: traffic, stable, candidate in that order', async () => {
@@ -133,16 +68,16 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.failureType, 'RolloutFailed');
     const rollback = calls.slice(calls.lastIndexOf('resetTraffic')).filter((c) => !c.startsWith('waitForRollout'));
     assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
-    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('handoff: 100% to the candidate while stable rolls, then back to stable', async () => {
     const spec = { shadow: undefined, canary: { steps: [{ weight: 20, hold: '1m' }] }, promote: { mode: 'handoff' as const, approval: { required: false } } };
     const { outcome, calls, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
     assert.equal(outcome.outcome.result, 'Promoted', outcome.outcome.reason);
-    const promotion = calls.slice(calls.indexOf('setTrafficWeights:20') + 1).filter((c) => !c.startsWith('waitForRollout'));
+    const promotion = changes(calls.slice(calls.indexOf('setTrafficWeights:20') + 1));
     assert.deepEqual(promotion, ['setTrafficWeights:100', 'deployStable', 'resetTraffic', 'removeCandidate']);
-    assert.deepEqual(cluster, { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('handoff: a failed stable roll sends traffic back to the restored stable', async () => {
@@ -154,7 +89,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.failureType, 'RolloutFailed');
     const rollback = calls.slice(calls.lastIndexOf('resetTraffic')).filter((c) => !c.startsWith('waitForRollout'));
     assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
-    assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
   });
 
   it('refuses handoff with the replica-ratio router before touching anything', async () => {
@@ -218,7 +153,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
       const paused = await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'dave', comment: 'investigating' }] });
       assert.equal(paused.phase, 'Paused');
-      await env.sleep(60 * 60_000); // an hour passes; a 10m hold would have ended
+      await env().sleep(60 * 60_000); // an hour passes; a 10m hold would have ended
       const still = await handle.query(statusQuery);
       assert.equal(still.stage, 'canary');
       assert.equal(still.paused, true);
@@ -264,7 +199,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       assert.equal(outcome.outcome.result, 'RolledBack');
       assert.equal(outcome.outcome.failureType, 'ReleaseAborted');
       assert.match(outcome.outcome.reason, /erin: wrong build/);
-      assert.deepEqual(cluster, { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+      assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v1', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
     });
   }
 
@@ -290,7 +225,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
   it('fails the build on a dry-run error without touching the cluster', async () => {
     const { outcome, calls } = await withRelease({ stub: { stableVersion: 'v1', preflightFails: 'HTTPRoute rejected: forbidden' } }, (h) => h.result());
     assert.equal(outcome.outcome.failureType, 'DryRunFailed');
-    assert.deepEqual(calls, ['captureStableState', 'preflight']); // a read, then the dry-run: nothing changed
+    assert.deepEqual(calls, ['releasePolicy', 'captureStableState', 'releaseObjectsPresent', 'preflight']); // reads, then the dry-run: nothing changed
   });
 
   it('promote-now skips the remaining steps and the promotion approval', async () => {
@@ -305,7 +240,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
   });
 
   it('waits out a freeze before promoting', async () => {
-    const start = await env.currentTimeMs();
+    const start = await env().currentTimeMs();
     const freezeEnd = new Date(start + 3 * 86_400_000);
     const spec = {
       shadow: undefined,
@@ -318,7 +253,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
   });
 
   it('waits for the next promotion window (UTC) before promoting', async () => {
-    const start = await env.currentTimeMs();
+    const start = await env().currentTimeMs();
     const opens = new Date(Math.ceil((start + 3 * 3_600_000) / 3_600_000) * 3_600_000); // a whole hour, ≥ 3 h ahead
     const hhmm = (d: Date) => d.toISOString().slice(11, 16);
     const spec = {
@@ -400,7 +335,7 @@ describe('release workflow gates: quality, judges, evaluators (time-skipping, st
       assert.equal(paused.waitingFor?.kind, 'approval');
       assert.match(paused.waitingFor?.what ?? '', /latency is inconclusive: too few samples/);
       assert.equal(paused.gates.latency?.status, 'inconclusive');
-      await env.sleep(60 * 60_000); // it waits for a human, however long
+      await env().sleep(60 * 60_000); // it waits for a human, however long
       assert.equal((await handle.query(statusQuery)).phase, 'Paused');
       await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob', comment: 'traffic was low, fine' }] });
       return handle.result();
@@ -432,13 +367,18 @@ describe('release workflow gates: quality, judges, evaluators (time-skipping, st
     assert.equal(outcome.approvals[1]?.at_step, 'canary step 2/3');
   });
 
-  it('an evaluator that is down is inconclusive, never a pass; rejecting then rolls back', async () => {
+  it('an evaluator that is down is an error, never a pass: past consecutiveErrorLimit it pauses; rejecting then rolls back', async () => {
     const gateErrors = { accuracy: () => 'connect ECONNREFUSED 127.0.0.1:9' };
     const { outcome, calls } = await withRelease({ spec: withAccuracy, stub: { stableVersion: 'v1', gateValues: good, gateErrors } }, async (handle) => {
       const paused = await waitForStatus(handle, (s) => s.phase === 'Paused', 'paused on the unreachable evaluator');
-      const last = paused.gates.accuracy?.last;
-      assert.equal(last?.verdict, 'inconclusive');
-      assert.match(last?.reason ?? '', /could not measure: .*ECONNREFUSED/);
+      const state = paused.gates.accuracy;
+      assert.equal(state?.last?.verdict, 'error');
+      assert.equal(state?.consecutiveErrors, 4, 'the default consecutiveErrorLimit 3 tolerates three errors in a row');
+      assert.equal(state?.failures, 0, 'an error is not a failure');
+      assert.match(state?.last?.reason ?? '', /could not measure: .*ECONNREFUSED/);
+      assert.deepEqual(paused.pauseReasons.map((r) => r.reason), ['inconclusive-gate']);
+      assert.match(paused.pauseReasons[0]?.message ?? '', /4 measurements in a row could not be taken/);
+      assert.equal(paused.pendingDecision?.decides, 'gate-verdict');
       await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'bob', comment: 'evaluator broken' }] });
       return handle.result();
     });

@@ -21,6 +21,10 @@
 //   below 1 counts as 1). Any failed or inconclusive measurement resets the run to 0; a tolerated
 //   one after the gate has passed puts it back to pending (the run broke), a later run of
 //   consecutiveSuccesses passes makes it passed again. A passed gate can still fail.
+// - errors: a measurement that could not be taken (provider unreachable, retries exhausted) has the
+//   verdict 'error'. It is neither a pass nor a failure; it breaks a run of passes. More than
+//   consecutiveErrorLimit errors in a row make the gate inconclusive (the release pauses for a human);
+//   any other verdict ends the run of errors.
 // - pending: none of the above yet.
 // History is bounded: `recent` keeps the last RECENT_MEASUREMENTS_KEPT measurements, `decisive`
 // every measurement that changed the status to failed or inconclusive (at most two per state,
@@ -29,7 +33,7 @@
 // Several gates evaluated together (combineGateStatuses): any failed → failed; else any
 // inconclusive → inconclusive; else all passed → passed (also for no gates at all); else pending.
 
-export type Verdict = 'pass' | 'fail' | 'inconclusive';
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
 export type GateStatus = 'pending' | 'passed' | 'failed' | 'inconclusive';
 export type OnNoData = 'inconclusive' | 'fail' | 'pass';
 
@@ -69,6 +73,9 @@ export interface GateState {
   consecutiveSuccesses: number;
   /** Inconclusive measurements so far. */
   inconclusives: number;
+  /** Measurements that ended in an error, so far and in a row up to the latest (absent in older runs). */
+  errors?: number;
+  consecutiveErrors?: number;
   /** The latest measurement. */
   last?: Measurement;
   /** The latest measurements, oldest first, at most RECENT_MEASUREMENTS_KEPT. */
@@ -84,6 +91,8 @@ export interface GateRules {
   consecutiveSuccesses: number;
   /** Inconclusive measurements tolerated (default 0: the first one makes the gate inconclusive). */
   inconclusiveLimit?: number | undefined;
+  /** Errors in a row tolerated; one more makes the gate inconclusive (unset: errors never do). */
+  consecutiveErrorLimit?: number | undefined;
 }
 
 /** How many of the latest measurements a gate state keeps (the decisive ones are kept besides). */
@@ -97,6 +106,8 @@ export function emptyGateState(gate: string): GateState {
     failures: 0,
     consecutiveSuccesses: 0,
     inconclusives: 0,
+    errors: 0,
+    consecutiveErrors: 0,
     recent: [],
     decisive: [],
   };
@@ -141,10 +152,13 @@ export function recordMeasurement(state: GateState, m: Measurement, rules: GateR
   const failures = state.failures + (m.verdict === 'fail' ? 1 : 0);
   const inconclusives = state.inconclusives + (m.verdict === 'inconclusive' ? 1 : 0);
   const consecutiveSuccesses = m.verdict === 'pass' ? state.consecutiveSuccesses + 1 : 0;
+  const errors = (state.errors ?? 0) + (m.verdict === 'error' ? 1 : 0);
+  const consecutiveErrors = m.verdict === 'error' ? (state.consecutiveErrors ?? 0) + 1 : 0;
+  const tooManyErrors = consecutiveErrors > (rules.consecutiveErrorLimit ?? Number.POSITIVE_INFINITY);
 
   let status: GateStatus;
   if (state.status === 'failed' || failures > rules.failureLimit) status = 'failed';
-  else if (state.status === 'inconclusive' || inconclusives > (rules.inconclusiveLimit ?? 0))
+  else if (state.status === 'inconclusive' || inconclusives > (rules.inconclusiveLimit ?? 0) || tooManyErrors)
     status = 'inconclusive';
   else if (consecutiveSuccesses >= Math.max(1, rules.consecutiveSuccesses)) status = 'passed';
   else status = 'pending';
@@ -159,6 +173,8 @@ export function recordMeasurement(state: GateState, m: Measurement, rules: GateR
     failures,
     consecutiveSuccesses,
     inconclusives,
+    errors,
+    consecutiveErrors,
     last: m,
     recent,
     decisive: decided ? [...state.decisive, m] : state.decisive,

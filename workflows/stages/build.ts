@@ -1,5 +1,6 @@
 // build: validate, render, server-side dry-run, capacity check, optional Job, build gates.
 // Nothing user-visible changes in this stage.
+import { isCancellation, patched } from '@temporalio/workflow';
 import { kube, waiting } from '../activities.ts';
 import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
@@ -14,9 +15,13 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
   const job = spec.build?.job;
   if (job) {
     const timeoutMs = durationMs(job.timeout);
-    const outcome = await waiting(timeoutMs + 120_000).runJob({
+    const name = run.jobName('build');
+    // Added after releases were running: older runs left an aborted build Job running.
+    const deletesJob = patched('build-job-compensation');
+    if (deletesJob) run.compensations.buildJobMayRun(name);
+    const outcome = await keepFailedJob(run, waiting(timeoutMs + 120_000).runJob({
       namespace: spec.namespace,
-      name: run.jobName('build'),
+      name,
       model: spec.model,
       version: spec.version,
       image: job.image,
@@ -25,7 +30,8 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
       timeoutSeconds: Math.ceil(timeoutMs / 1000),
       backoffLimit: job.backoffLimit,
       annotations: job.annotations,
-    });
+    }));
+    if (deletesJob) run.compensations.settled('build-job');
     run.note(`build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`);
   }
   const gates = spec.build?.gates ?? [];
@@ -39,4 +45,14 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
     if (value !== undefined) scores[name] = value;
   }
   if (Object.keys(scores).length > 0) run.status.qualityScores = scores;
+}
+
+/** A Job that ran and failed stays for its logs; only one cut short (an abort) is deleted. */
+async function keepFailedJob<T>(run: ReleaseRun, job: Promise<T>): Promise<T> {
+  try {
+    return await job;
+  } catch (error) {
+    if (!isCancellation(error)) run.compensations.settled('build-job');
+    throw error;
+  }
 }

@@ -1,11 +1,13 @@
-// canary: live traffic in steps; each weight step holds while gates are evaluated, approval steps
-// wait for a human (gates keep running meanwhile), promote-now skips the remaining steps.
+// canary: live traffic in steps; each weight step holds while gates are measured and the candidate
+// is watched, approval steps wait for a human (gates keep running meanwhile), pause steps pause,
+// promote-now skips what is left of the plan.
 import { kube } from '../activities.ts';
 import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { CanaryStep } from '../spec/index.ts';
+import { assertCandidateServes } from './candidate-watch.ts';
+import { whileWatched } from './gates.ts';
 import { waitForTrack } from './rollout.ts';
-import { whileGatesHold } from './gates.ts';
 
 function describeStep(step: CanaryStep): string {
   if ('weight' in step) return `weight ${step.weight}%${step.hold ? ` for ${step.hold}` : ''}`;
@@ -13,14 +15,17 @@ function describeStep(step: CanaryStep): string {
   return `pause${step.pause.duration ? ` for ${step.pause.duration}` : ''}`;
 }
 
+/** Sends `canary`% of traffic to the candidate; a track gets live traffic only while it has ready pods. */
 export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<void> {
   const { spec } = run;
   const weights = { stable: 100 - canary, canary };
+  if (canary > 0) await assertCandidateServes(run, `before ${canary}% of traffic moved to it`);
   await kube.setTrafficWeights({ spec, weights });
   if (spec.traffic.router === 'replica-ratio') {
     await waitForTrack(run, 'canary');
   }
   run.status.weights = weights;
+  run.trafficTookEffect();
 }
 
 export async function canaryStage(run: ReleaseRun): Promise<void> {
@@ -29,11 +34,11 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
   const gates = canary.gates ?? [];
   await run.enterStage('canary', `canary of ${run.spec.version} in ${canary.steps.length} steps`);
   for (const [index, step] of canary.steps.entries()) {
-    if (run.promoteNowBy) {
-      run.note(`promote-now by ${run.promoteNowBy.actor}: skipping the remaining canary steps`);
+    await run.waitWhileStopped();
+    if (run.promoteNowEffective) {
+      run.note(`promote-now by ${run.promoteNowBy?.actor ?? 'unknown'}: skipping the remaining canary steps`);
       break;
     }
-    await run.waitWhilePaused();
     const description = describeStep(step);
     run.status.step = { index: index + 1, total: canary.steps.length, description };
     const label = `canary step ${index + 1}/${canary.steps.length}`;
@@ -43,20 +48,15 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
       // Recorded beside the hold, not before it: an Event must not add to every step's overhead.
       void run.event('Normal', 'CanaryStep', `${label}: ${description}`);
       const holdMs = step.hold ? durationMs(step.hold) : 0;
-      await whileGatesHold(run, gates, () => run.hold(holdMs, () => run.promoteNowBy !== undefined));
+      await whileWatched(run, gates, () => run.hold(holdMs));
     } else if ('approval' in step) {
       const timeoutMs = step.approval.timeout ? durationMs(step.approval.timeout) : undefined;
-      await whileGatesHold(run, gates, async () => {
+      await whileWatched(run, gates, async () => {
         await run.awaitApproval(label, timeoutMs, step.approval.onTimeout);
       });
     } else {
       const ms = step.pause.duration ? durationMs(step.pause.duration) : undefined;
-      if (ms === undefined) {
-        run.pause({ actor: 'slipway' }, `${label}: paused until resumed`);
-        await whileGatesHold(run, gates, () => run.waitWhilePaused());
-      } else {
-        await whileGatesHold(run, gates, () => run.hold(ms, () => run.promoteNowBy !== undefined));
-      }
+      await whileWatched(run, gates, () => run.pauseStep(label, ms));
     }
   }
   delete run.status.step;

@@ -1,20 +1,21 @@
 // Bringing up the candidate next to stable with no live traffic: Services, route at 100/0, and the
-// `<model>-canary` Deployment, each registered for rollback as it is created.
-import { compensation, kube } from '../activities.ts';
+// `<model>-canary` Deployment, each recorded for rollback as it is created.
+import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { CompensationRank } from '../saga.ts';
 import { waitForTrack } from './rollout.ts';
 
 export async function deployCandidate(run: ReleaseRun): Promise<void> {
   const { spec } = run;
   await kube.ensureServices({ spec });
-  run.saga.register('traffic', CompensationRank.traffic, () => compensation.resetTraffic({ spec }));
+  run.compensations.trafficMayMove();
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });
-  run.saga.register('candidate', CompensationRank.candidate, () => compensation.removeCandidate({ spec }));
+  run.compensations.candidateMayExist();
   // With a router the candidate runs at full size from the start; by replica ratio it starts at 0
   // and each canary step scales it.
   const replicas = spec.traffic.router === 'gateway-api' ? spec.serving.replicas : 0;
-  await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas });
+  // Older runs' activity returned nothing; the uid is what the candidate watch holds on to.
+  const deployed = (await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas })) as { uid?: string } | undefined | null;
+  if (deployed?.uid) run.candidateUid = deployed.uid;
   const message = await waitForTrack(run, 'canary');
   run.note(`candidate deployed: ${message}`);
 }

@@ -1,8 +1,8 @@
 // A model's first release: no stable version yet, so the candidate is deployed as stable directly,
-// its gates evaluated, and the route (if any) set to 100% stable.
-import { compensation, kube } from '../activities.ts';
+// its gates evaluated, and the route (if any) set to 100% stable. Its rollback removes everything
+// it created (the Deployment, and the Services and route recorded in build).
+import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { CompensationRank } from '../saga.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { waitForTrack } from './rollout.ts';
 import { untilGatesPass } from './gates.ts';
@@ -12,12 +12,13 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   await run.enterStage('promote', `first release of ${spec.model}: deploying ${spec.version} as stable`);
   await kube.ensureServices({ spec });
   // Rolling back a first release restores the prior state: no Deployment.
-  run.saga.register('stable', CompensationRank.stable, () => compensation.restoreStable({ spec, snapshot }));
+  run.compensations.stableMayChange(snapshot);
   await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable deployed: ${message}`);
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });
   run.status.weights = { stable: 100, canary: 0 };
+  run.trafficTookEffect();
   await untilGatesPass(run, spec.canary?.gates ?? [], true);
-  run.saga.forget('stable');
+  run.compensations.settled('stable', 'created-objects');
 }

@@ -1,16 +1,24 @@
-// Gate evaluation inside the workflow: measure through an activity, decide with the pure rules of
+// Gates inside the workflow: measure through an activity, decide with the pure rules of
 // gates/evaluation.ts, keep every measurement in the status, and fail / pause as the rules say.
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, sleep } from '@temporalio/workflow';
-import { measure, measureByJob } from '../activities.ts';
-import { workflowIsoNow } from '../clock.ts';
+// `whileWatched` runs a hold or a wait while the gates are measured and the candidate is watched.
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.ts';
+import { measureByJob } from '../activities.ts';
+import { workflowIsoNow, workflowNow } from '../clock.ts';
 import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
 import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForValue, type Measurement, type PassRange } from '../gates/evaluation.ts';
-import type { ReleaseRun } from '../release-run.ts';
-import { GATE_PROVIDERS, gateByName, type GateSpec } from '../spec/index.ts';
 import { countGateMeasurement } from '../metrics.ts';
+import type { ReleaseRun } from '../release-run.ts';
+import { gateByName, gateProvider, type GateSpec } from '../spec/index.ts';
+import type { Stage } from '../vocabulary.ts';
+import { untilCandidateLost, watchesCandidate } from './candidate-watch.ts';
 
 const MEASUREMENTS_KEPT = 100;
+const JOB_GATE_MARGIN_MS = 120_000;
+/** Time a quick measurement gets beyond the provider's own timeout (connect, retries inside). */
+const MEASURE_MARGIN_MS = 10_000;
+const DEFAULT_MEASURE_MS = 20_000;
 
 function gateSpec(run: ReleaseRun, name: string): GateSpec {
   const gate = gateByName(run.spec, name);
@@ -19,20 +27,35 @@ function gateSpec(run: ReleaseRun, name: string): GateSpec {
 }
 
 /** What a measurement activity reports (activities/gates): a value, or a provider's own verdict. */
-type RawMeasurement = Awaited<ReturnType<typeof measure.measureGate>>;
+type RawMeasurement = Awaited<ReturnType<Activities['measureGate']>>;
 
-const JOB_GATE_MARGIN_MS = 120_000;
+/** A quick measurement's activity, its timeout following the gate's own (an HTTP gate's `timeout`). */
+function quickMeasure(gate: GateSpec) {
+  const own = 'http' in gate && gate.http ? durationMs(gate.http.timeout) + MEASURE_MARGIN_MS : DEFAULT_MEASURE_MS;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: Math.max(DEFAULT_MEASURE_MS, own),
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.GateMisconfigured] },
+  });
+}
+
+/** Seconds the current step's traffic has been in effect (what `{{window}}` spans), if it has begun. */
+function windowSeconds(run: ReleaseRun): number | undefined {
+  if (run.trafficSince === undefined) return undefined;
+  return Math.max(1, Math.floor((workflowNow() - run.trafficSince) / 1000));
+}
 
 /** The activity call for one measurement: Job gates wait long (heartbeating), the rest are quick. */
 function measureActivity(run: ReleaseRun, gate: GateSpec): Promise<RawMeasurement> {
+  const window = windowSeconds(run);
   const input = {
     spec: run.spec,
     gate: gate.name,
     stableVersion: run.status.stableVersion,
     measurementId: run.nextMeasurementId(gate.name),
+    ...(window === undefined ? {} : { windowSeconds: window }),
   };
   if ('job' in gate && gate.job) return measureByJob(durationMs(gate.job.timeout) + JOB_GATE_MARGIN_MS).runJobGate(input);
-  return measure.measureGate(input);
+  return quickMeasure(gate).measureGate(input);
 }
 
 /** The pass range a value is held to: the gate's own, tightened by the stable's recorded score. */
@@ -61,10 +84,20 @@ function decide(run: ReleaseRun, gate: GateSpec, raw: RawMeasurement, threshold:
   return { verdict: decided.verdict, reason: `${decided.reason}; ${against}` };
 }
 
-/** One measurement of one gate, with its verdict. Provider errors become inconclusive measurements. */
+/** The ApplicationFailure under an ActivityFailure, if any. */
+function applicationCause(error: unknown): ApplicationFailure | undefined {
+  let cause: unknown = error;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
+/**
+ * One measurement of one gate, with its verdict. A misconfigured gate (missing Secret, rejected
+ * query) ends the release at once; a provider that stayed unreachable is an `error` measurement.
+ */
 async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement> {
   const { threshold, baseline } = thresholdOf(run, gate);
-  const provider = GATE_PROVIDERS.find((key) => key in gate) ?? 'prometheus';
+  const provider = gateProvider(gate);
   try {
     const raw = await measureActivity(run, gate);
     const { verdict, reason } = decide(run, gate, raw, threshold, baseline);
@@ -82,28 +115,44 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
     };
   } catch (error) {
     if (isCancellation(error)) throw error;
-    const cause = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
-    return {
-      gate: gate.name,
-      provider,
-      at: workflowIsoNow(),
-      verdict: 'inconclusive',
-      reason: `could not measure: ${cause}`,
-      ...(threshold ? { threshold } : {}),
-    };
+    const failure = applicationCause(error);
+    if (failure?.type === FailureType.GateMisconfigured) {
+      throw ApplicationFailure.nonRetryable(`gate ${gate.name} is misconfigured: ${failure.message}`, FailureType.GateMisconfigured);
+    }
+    const cause = failure?.message ?? (error instanceof ActivityFailure && error.cause ? error.cause.message : String(error));
+    // Added after releases were running: older runs counted an error as inconclusive.
+    const verdict = patched('gate-error-outcome') ? 'error' : 'inconclusive';
+    return { gate: gate.name, provider, at: workflowIsoNow(), verdict, reason: `could not measure: ${cause}`, ...(threshold ? { threshold } : {}) };
   }
+}
+
+/** The stage each gate's state was counted in: a gate's counts run across the steps of a stage. */
+const countedIn = new WeakMap<ReleaseRun, Map<string, Stage>>();
+
+function startGateState(run: ReleaseRun, name: string): void {
+  const stages = countedIn.get(run) ?? new Map<string, Stage>();
+  countedIn.set(run, stages);
+  // Added after releases were running: older runs started each step's counts afresh.
+  const keep = patched('gate-counts-per-stage') && stages.get(name) === run.status.stage && run.status.gates[name] !== undefined;
+  if (!keep) run.status.gates[name] = emptyGateState(name);
+  stages.set(name, run.status.stage);
+}
+
+function describeInconclusive(name: string, m: Measurement, consecutiveErrors: number): string {
+  if (m.verdict === 'error') return `gate ${name}: ${consecutiveErrors} measurements in a row could not be taken (${m.reason})`;
+  return `gate ${name} is inconclusive: ${m.reason}`;
 }
 
 /**
  * Measures `name` every interval. Throws GateFailed when the gate fails. An inconclusive gate pauses
- * the release until a human resumes it. With `untilPassed`, returns once the gate has passed.
+ * the release until a human decides. With `untilPassed`, returns once the gate has passed.
  * With `afterOneInterval` the first measurement comes one interval after the loop starts (as in
  * Flagger), so a query windowed by the interval sees only traffic of the current step.
  */
 async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, afterOneInterval: boolean): Promise<void> {
   const gate = gateSpec(run, name);
   const intervalMs = durationMs(gate.interval);
-  run.status.gates[name] = emptyGateState(name);
+  startGateState(run, name);
   if (afterOneInterval) await sleep(intervalMs);
   for (;;) {
     const measurement = await measureOnce(run, gate);
@@ -111,20 +160,17 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, aft
     const state = recordMeasurement(run.status.gates[name] ?? emptyGateState(name), measurement, {
       failureLimit: gate.failureLimit,
       consecutiveSuccesses: gate.consecutiveSuccesses,
+      consecutiveErrorLimit: gate.consecutiveErrorLimit,
     });
     run.status.gates[name] = state;
     run.status.measurements.push(measurement);
     if (run.status.measurements.length > MEASUREMENTS_KEPT) run.status.measurements.shift();
     if (state.status === 'failed') {
       const value = measurement.value === undefined ? 'no data' : String(measurement.value);
-      throw ApplicationFailure.nonRetryable(
-        `gate ${name} failed: ${measurement.reason} (value ${value})`,
-        FailureType.GateFailed,
-        measurement,
-      );
+      throw ApplicationFailure.nonRetryable(`gate ${name} failed: ${measurement.reason} (value ${value})`, FailureType.GateFailed, measurement);
     }
     if (state.status === 'inconclusive') {
-      await run.awaitHumanVerdict(`gate ${name} is inconclusive: ${measurement.reason}`);
+      await run.awaitHumanVerdict(describeInconclusive(name, measurement, state.consecutiveErrors ?? 0));
       run.status.gates[name] = emptyGateState(name);
       continue;
     }
@@ -133,14 +179,24 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, aft
   }
 }
 
+/** Gates whose step may end only once they have passed `consecutiveSuccesses` (> 1) times in a row. */
+function gatesThatMustPass(run: ReleaseRun, gateNames: readonly string[]): string[] {
+  return gateNames.filter((name) => (gateByName(run.spec, name)?.consecutiveSuccesses ?? 1) > 1);
+}
+
 /**
- * Runs `wait` while the named gates are evaluated in the background; the first failing gate ends the
- * wait with GateFailed. Gate loops stop when the wait ends.
+ * Runs `wait` (a hold, an approval) while the named gates are measured and the candidate is watched
+ * in the background: the first failing gate or a lost candidate ends the wait with its failure.
+ * A gate with consecutiveSuccesses > 1 keeps the step going until it has passed that many times.
  */
-export async function whileGatesHold(run: ReleaseRun, gateNames: readonly string[], wait: () => Promise<void>): Promise<void> {
-  if (gateNames.length === 0) return wait();
+export async function whileWatched(run: ReleaseRun, gateNames: readonly string[], wait: () => Promise<void>): Promise<void> {
+  const watching = watchesCandidate(run);
+  if (gateNames.length === 0 && !watching) return wait();
+  const mustPass = gatesThatMustPass(run, gateNames);
   const scope = new CancellationScope();
-  const loops = scope.run(() => Promise.all(gateNames.map((name) => gateLoop(run, name, false, true))));
+  const loops = scope.run(() =>
+    Promise.all([...gateNames.map((name) => gateLoop(run, name, false, true)), ...(watching ? [untilCandidateLost(run)] : [])]),
+  );
   const loopsEnded = loops.then(
     () => undefined,
     (error: unknown) => error,
@@ -148,7 +204,13 @@ export async function whileGatesHold(run: ReleaseRun, gateNames: readonly string
   // The wait runs in its own scope so that a failing gate also ends it (no dangling timers or
   // conditions that could reject later, unhandled).
   const waitScope = new CancellationScope();
-  const waited = waitScope.run(wait);
+  const waited = waitScope.run(async () => {
+    await wait();
+    if (mustPass.length > 0 && !run.promoteNowEffective) {
+      await condition(() => mustPass.every((name) => run.status.gates[name]?.status === 'passed') || run.promoteNowEffective || run.abortedBy !== undefined);
+      run.throwIfAborted();
+    }
+  });
   waited.catch(() => undefined);
   try {
     await Promise.race([waited, loops]);
@@ -158,6 +220,7 @@ export async function whileGatesHold(run: ReleaseRun, gateNames: readonly string
   }
   const error = await loopsEnded;
   if (error !== undefined && !isCancellation(error)) throw error as Error;
+  await waited;
 }
 
 /**

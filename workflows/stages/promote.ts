@@ -1,19 +1,21 @@
-// promote: approval and promotion window (durable timers), then the stable Deployment rolls to the
-// candidate's template, 100% to stable, mirror and candidate removed. Mode `rolling` keeps the
-// canary weights while stable rolls (needs only surge capacity); `handoff` first sends 100% to the
-// candidate (double capacity, users never see a half-rolled stable).
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+// promote: approval and promotion window (durable timers), a last check of the candidate, then the
+// stable Deployment rolls to the candidate's template. Once stable serves the new version the
+// promotion is final: routing back to stable and removing the candidate are cleanup, retried and
+// reported, never a rollback. Mode `rolling` keeps the canary weights while stable rolls (needs
+// only surge capacity); `handoff` first sends 100% to the candidate (double capacity, users never
+// see a half-rolled stable).
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
-import { workflowIsoNow, workflowNow } from '../clock.ts';
+import { workflowNow } from '../clock.ts';
 import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { CompensationRank } from '../saga.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
+import { assertCandidateServes } from './candidate-watch.ts';
 import { setCanaryWeight } from './canary.ts';
 import { waitForTrack } from './rollout.ts';
-import { whileGatesHold } from './gates.ts';
+import { whileWatched } from './gates.ts';
 
 /** Waits for an allowed promotion window outside every freeze. promote-now skips windows, not freezes. */
 async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
@@ -22,19 +24,28 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
   if (windows.length === 0 && freezes.length === 0) return;
   for (;;) {
     const now = new Date(workflowNow());
-    const next = nextPromotionTime(now, run.promoteNowBy ? [] : windows, freezes);
+    const promotedNow = run.promoteNowEffective;
+    const next = nextPromotionTime(now, promotedNow ? [] : windows, freezes);
     if (!next) {
-      throw ApplicationFailure.nonRetryable('no promotion window within the next year', FailureType.ApprovalTimedOut);
+      // Added after releases were running: older runs called this an approval timeout.
+      const type = patched('no-window-failure') ? FailureType.NoPromotionWindow : FailureType.ApprovalTimedOut;
+      throw ApplicationFailure.nonRetryable('no promotion window within the next year: the windows and freezes leave no time to promote', type);
     }
     const waitMs = next.getTime() - now.getTime();
     if (waitMs <= 0) return;
-    run.showWait('AwaitingPromotionWindow', { kind: 'promotion-window', what: `promotion allowed from ${next.toISOString()}`, since: workflowIsoNow() });
     run.note(`waiting for the promotion window: ${next.toISOString()}`);
-    const promotedNow = run.promoteNowBy !== undefined;
-    await condition(() => run.abortedBy !== undefined || (!promotedNow && run.promoteNowBy !== undefined), waitMs);
-    run.throwIfAborted();
-    run.endWait();
+    await run.awaitWindow(`promotion allowed from ${next.toISOString()}`, waitMs, !promotedNow);
   }
+}
+
+/** A hand scale of the stable during the release is overridden by the promotion: say so. */
+async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
+  if (snapshot.autoscaled || !patched('note-hand-scaled-stable')) return;
+  const now = await kube.captureStableState({ spec: run.spec });
+  if (now.replicas === undefined || now.replicas === snapshot.replicas) return;
+  const message = `the stable Deployment was scaled by hand to ${now.replicas} during the release (it had ${snapshot.replicas ?? 'none'}); the promotion sets serving.replicas ${run.spec.serving.replicas}`;
+  run.note(message);
+  await run.event('Warning', 'StableScaledByHand', message);
 }
 
 export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
@@ -42,15 +53,20 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   const promote = spec.promote;
   await run.enterStage('promote', `promoting ${spec.version}`);
   const canaryGates = spec.canary?.gates ?? [];
-  if (promote?.approval?.required && !run.promoteNowBy) {
+  await run.waitWhileStopped();
+  if (promote?.approval?.required && !run.promoteNowEffective) {
     const timeoutMs = promote.approval.timeout ? durationMs(promote.approval.timeout) : undefined;
-    await whileGatesHold(run, canaryGates, async () => {
+    await whileWatched(run, canaryGates, async () => {
       await run.awaitApproval('promotion', timeoutMs, promote.approval?.onTimeout ?? 'reject');
     });
   }
   // Waiting for a window can take days: gates are not evaluated meanwhile, so that the history stays
   // bounded (a measurement every interval for days would approach Temporal's history limit).
   await waitForPromotionWindow(run);
+  // A person's pause or an undecided gate holds the promotion, whatever asked for it.
+  await run.waitWhileStopped();
+  await assertCandidateServes(run, 'before the promotion');
+  await noteHandScaledStable(run, snapshot);
 
   if (promote?.mode === 'handoff') {
     // handoff: the candidate (already at full size) takes all traffic while stable rolls, so users
@@ -59,19 +75,29 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
     run.note(`handoff: 100% of traffic on ${spec.version} while the stable Deployment rolls`);
   }
   // From here on a rollback must also put the stable Deployment back as it was.
-  run.saga.register('stable', CompensationRank.stable, async () => {
-    await compensation.restoreStable({ spec, snapshot });
-    await waitForTrack(run, 'stable').catch(() => undefined);
-  });
+  run.compensations.stableMayChange(snapshot);
   await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable rolled to ${spec.version}: ${message}`);
-  await kube.resetTraffic({ spec });
-  run.status.weights = { stable: 100, canary: 0 };
-  run.status.mirrorPercent = null;
-  await kube.removeCandidate({ spec });
-  run.saga.forget('stable');
-  run.saga.forget('traffic');
-  run.saga.forget('candidate');
+  // The new version serves from the stable track: the promotion is final, nothing is rolled back now.
+  run.compensations.settled('stable', 'traffic', 'candidate', 'created-objects');
+  await cleanUpAfterPromotion(run);
   run.note(`${spec.version} is stable and serves 100% of traffic; candidate removed`);
+}
+
+/** Route to stable and remove the candidate: retried until done; a failure is reported, not undone. */
+async function cleanUpAfterPromotion(run: ReleaseRun): Promise<void> {
+  const { spec } = run;
+  // Added after releases were running: older runs retried these a bounded number of times.
+  const cleanup = patched('promotion-final') ? compensation : kube;
+  try {
+    await cleanup.resetTraffic({ spec });
+    run.status.weights = { stable: 100, canary: 0 };
+    run.status.mirrorPercent = null;
+    await cleanup.removeCandidate({ spec });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    run.note(`promoted, but the cleanup after it failed (${reason}): remove ${spec.model}-canary and route 100% to ${spec.model}-stable by hand`);
+    await run.event('Warning', 'PromotionCleanupFailed', reason);
+  }
 }

@@ -1,0 +1,144 @@
+// Everything a rollback undoes, in one place: each stage records here what it changed, as it changes
+// it, and the rollback runs the recorded compensations by rank — users off the candidate first,
+// then the stable Deployment as it was, then what the release created removed:
+//
+//   rank 10  traffic          100% to stable, no mirror          (status: weights 100/0, no mirror)
+//   rank 20  stable           the stable Deployment restored exactly, its rollout awaited
+//   rank 30  candidate        the candidate Deployment deleted
+//   rank 40  build-job        the build Job deleted (an abort during build)
+//   rank 50  created-objects  Services and HTTPRoute that did not exist before the release, deleted
+//
+// Their activities retry until they succeed (see `compensation` in activities.ts), so a rollback
+// always finishes, also on another worker after a crash (Temporal replays the records).
+import { log } from '@temporalio/workflow';
+import type { StableSnapshot } from '../activities/kubernetes/deployments.ts';
+import { compensation } from './activities.ts';
+import type { ReleaseSpec } from './spec/index.ts';
+import type { ReleaseStatus } from './status.ts';
+
+export type CompensationName = 'traffic' | 'stable' | 'candidate' | 'build-job' | 'created-objects';
+
+const RANK: Record<CompensationName, number> = {
+  traffic: 10,
+  stable: 20,
+  candidate: 30,
+  'build-job': 40,
+  'created-objects': 50,
+};
+
+interface Compensation {
+  name: CompensationName;
+  /** What it does, for the timeline. */
+  says: string;
+  undo: () => Promise<void>;
+  /** What it changes in the status once done. */
+  effect?: (status: ReleaseStatus) => void;
+}
+
+/** The objects of a release that existed before it started (the rest it created). */
+export interface ObjectsBefore {
+  services: string[];
+  route: boolean;
+}
+
+export class Compensations {
+  private readonly recorded = new Map<CompensationName, Compensation>();
+  private readonly spec: ReleaseSpec;
+  private readonly awaitStableRollout: () => Promise<unknown>;
+
+  constructor(spec: ReleaseSpec, awaitStableRollout: () => Promise<unknown>) {
+    this.spec = spec;
+    this.awaitStableRollout = awaitStableRollout;
+  }
+
+  // ---- what the stages record ----------------------------------------------------------------
+
+  /** The route (or replica ratio) may move traffic to the candidate from now on. */
+  trafficMayMove(): void {
+    const { spec } = this;
+    this.record({
+      name: 'traffic',
+      says: 'traffic back to 100% stable, no mirror',
+      undo: () => compensation.resetTraffic({ spec }),
+      effect: (status) => {
+        status.weights = { stable: 100, canary: 0 };
+        status.mirrorPercent = null;
+      },
+    });
+  }
+
+  /** The stable Deployment is about to change: put it back as `snapshot` recorded it. */
+  stableMayChange(snapshot: StableSnapshot): void {
+    const { spec } = this;
+    this.record({
+      name: 'stable',
+      says: snapshot.exists ? `stable Deployment restored to ${snapshot.version ?? 'its previous template'}` : 'stable Deployment deleted (there was none before)',
+      undo: async () => {
+        await compensation.restoreStable({ spec, snapshot });
+        if (snapshot.exists) await this.awaitStableRollout().catch(() => undefined);
+      },
+    });
+  }
+
+  /** The candidate Deployment exists (or is about to). */
+  candidateMayExist(): void {
+    const { spec } = this;
+    this.record({ name: 'candidate', says: 'candidate Deployment removed', undo: () => compensation.removeCandidate({ spec }) });
+  }
+
+  /** A build Job is about to run. */
+  buildJobMayRun(name: string): void {
+    const { namespace } = this.spec;
+    this.record({ name: 'build-job', says: `build Job ${name} deleted`, undo: () => compensation.deleteJob({ namespace, name }) });
+  }
+
+  /** The release may create its Services and route: those absent in `before` go on rollback. */
+  objectsMayBeCreated(before: ObjectsBefore): void {
+    const { spec } = this;
+    const services = [spec.model, `${spec.model}-stable`, `${spec.model}-canary`].filter((name) => !before.services.includes(name));
+    const route = spec.traffic.router === 'gateway-api' && !before.route;
+    if (services.length === 0 && !route) return;
+    const what = [...services.map((s) => `Service ${s}`), ...(route ? [`HTTPRoute ${spec.model}`] : [])].join(', ');
+    this.record({ name: 'created-objects', says: `removed what this release created: ${what}`, undo: () => compensation.removeReleaseObjects({ spec, services, route }) });
+  }
+
+  /** Nothing to undo any more for `name` (e.g. the build Job finished, the promotion took). */
+  settled(...names: CompensationName[]): void {
+    for (const name of names) this.recorded.delete(name);
+  }
+
+  names(): CompensationName[] {
+    return this.ordered().map((c) => c.name);
+  }
+
+  // ---- what the rollback runs ----------------------------------------------------------------
+
+  /**
+   * Runs every recorded compensation by rank. A failing one is logged and the rest still run; the
+   * errors are returned (their activities retry until they succeed, so this is the exception).
+   */
+  async undoAll(status: ReleaseStatus, note: (message: string) => void): Promise<string[]> {
+    const errors: string[] = [];
+    for (const c of this.ordered()) {
+      try {
+        await c.undo();
+        c.effect?.(status);
+        note(`rollback: ${c.says}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error('compensation failed', { compensation: c.name, error: message });
+        errors.push(`${c.name}: ${message}`);
+      }
+    }
+    this.recorded.clear();
+    return errors;
+  }
+
+  private record(c: Compensation): void {
+    this.recorded.set(c.name, c);
+  }
+
+  private ordered(): Compensation[] {
+    return [...this.recorded.values()].sort((a, b) => RANK[a.name] - RANK[b.name]);
+  }
+}
