@@ -1,6 +1,7 @@
 // Reading the status of a model's current or latest release: the workflow's status query while it
 // runs or after it completed; for a run that ended without a result (failed before its query
 // existed, terminated, timed out, cancelled) a `Failed` status built from Temporal's record.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages.ts';
 import type { release } from '../workflows/release.ts';
@@ -13,11 +14,18 @@ import { temporalUnreachable } from './unavailable.ts';
 /** How long a status query of an ended run may take (a worker replays the run to answer it). */
 const ENDED_QUERY_MS = 3_000;
 
+type Queried = { status: ReleaseStatus } | { error: unknown };
+
 export async function readReleaseStatus(
   client: Client,
   handle: WorkflowHandle<typeof release>,
   name: string,
 ): Promise<ReleaseView> {
+  // The query and the description at once: one round trip for a running release.
+  const querying: Promise<Queried> = handle.query(statusQuery).then(
+    (status) => ({ status }),
+    (error: unknown) => ({ error }),
+  );
   let description;
   try {
     description = await handle.describe();
@@ -25,37 +33,35 @@ export async function readReleaseStatus(
     if (error instanceof WorkflowNotFoundError) throw new ProblemError(404, `no release of ${name}`);
     throw error;
   }
+  const run = client.workflow.getHandle<typeof release>(description.workflowId, description.runId);
   if (endedWithoutResult(description)) {
-    const run = client.workflow.getHandle<typeof release>(description.workflowId, description.runId);
     const [input, failure, queried] = await Promise.all([
       readRunInput(client, description.workflowId, description.runId).catch(() => undefined),
       readRunFailure(run),
-      // A run that failed after its handlers were registered still knows its timeline.
-      client.withDeadline(Date.now() + ENDED_QUERY_MS, () => run.query(statusQuery)).catch(() => undefined),
+      // A run that failed after its handlers were registered still knows its timeline; one that
+      // failed before has no status query, and a worker may not be there to say so quickly.
+      Promise.race([querying, sleep(ENDED_QUERY_MS, { error: 'no answer' }, { ref: false })]),
     ]);
     return endedReleaseView({
       description,
       identity: runIdentity(description, input),
       input,
       failure,
-      queried,
+      queried: 'status' in queried ? queried.status : undefined,
     });
   }
-  const run = client.workflow.getHandle<typeof release>(description.workflowId, description.runId);
-  try {
-    return await run.query(statusQuery);
-  } catch (error) {
-    if (description.status.name === 'COMPLETED') {
-      // A completed release with no worker to answer queries: its result is the record.
-      const result = await run.result();
-      return { ...result, stage: 'done', phase: result.outcome.result } satisfies ReleaseView;
-    }
-    throw new ProblemError(
-      503,
-      temporalUnreachable(error) ??
-        `the status of ${name} cannot be read right now (no worker answered its status query); try again shortly`,
-    );
+  const queried = await querying;
+  if ('status' in queried) return queried.status;
+  if (description.status.name === 'COMPLETED') {
+    // A completed release with no worker to answer queries: its result is the record.
+    const result = await run.result();
+    return { ...result, stage: 'done', phase: result.outcome.result } satisfies ReleaseView;
   }
+  throw new ProblemError(
+    503,
+    temporalUnreachable(queried.error) ??
+      `the status of ${name} cannot be read right now (no worker answered its status query); try again shortly`,
+  );
 }
 
 export type { ReleaseStatus, ReleaseView };
