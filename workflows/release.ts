@@ -170,8 +170,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const main = new CancellationScope();
   setHandler(statusQuery, () => run.status);
   registerHandlers(run, main);
-  run.setPolicy(await releasePolicy(input, spec.namespace));
   if (input.retryOf) run.note(`retry of run ${input.retryOf} with the same spec, by ${run.status.submittedBy}`);
+  run.setPolicy(await releasePolicy(input, spec.namespace));
 
   try {
     await main.run(async () => {

@@ -34,6 +34,8 @@ export interface StubOptions {
    * runs). Off by default: the watch then fails at once and the workflow goes on without it.
    */
   watchCandidate?: boolean;
+  /** How many times removing the candidate fails (retryably) before it works. */
+  removeCandidateFailures?: number;
   /** Provider misconfiguration by gate (a non-retryable GateMisconfigured from the activity). */
   gateMisconfigured?: Record<string, string>;
 }
@@ -81,8 +83,11 @@ export function stubActivities(options: StubOptions) {
   };
   /** Every measurement, by gate, in order (as the workflow asked for them). */
   const measurementIds: string[] = [];
-  const measureStub = ({ gate, measurementId }: { gate: string; measurementId: string }) => {
+  /** The `windowSeconds` each measurement was asked with, in order. */
+  const windows: Array<number | undefined> = [];
+  const measureStub = ({ gate, measurementId, windowSeconds }: { gate: string; measurementId: string; windowSeconds?: number | undefined }) => {
     measurementIds.push(measurementId);
+    windows.push(windowSeconds);
     const index = measurements[gate] ?? 0;
     measurements[gate] = index + 1;
     const error = options.gateErrors?.[gate]?.(index);
@@ -198,6 +203,9 @@ export function stubActivities(options: StubOptions) {
     },
     async removeCandidate() {
       calls.push('removeCandidate');
+      if ((options.removeCandidateFailures ?? 0) > calls.filter((c) => c === 'removeCandidate').length - 1) {
+        throw ApplicationFailure.retryable('the apiserver answered 503', FailureType.ClusterUnavailable);
+      }
       cluster.candidate = null;
     },
     async runJob(request) {
@@ -243,5 +251,5 @@ export function stubActivities(options: StubOptions) {
       return measureStub(input);
     },
   };
-  return { activities, calls, cluster, measurementIds, touchCandidate };
+  return { activities, calls, cluster, measurementIds, windows, touchCandidate };
 }
