@@ -13,7 +13,7 @@ const files = readdirSync(directory).filter((f) => f.endsWith('.history.bin'));
 
 describe('replay of recorded release histories', () => {
   it('has histories to replay', () => {
-    assert.ok(files.length >= 3, `found ${files.join(', ')}`);
+    assert.ok(files.length >= 9, `found ${files.join(', ')}`);
   });
   for (const file of files) {
     it(`replays ${file} with today's workflow code`, async () => {
