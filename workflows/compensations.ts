@@ -107,10 +107,6 @@ export class Compensations {
     for (const name of names) this.recorded.delete(name);
   }
 
-  names(): CompensationName[] {
-    return this.ordered().map((c) => c.name);
-  }
-
   // ---- what the rollback runs ----------------------------------------------------------------
 
   /**

@@ -53,10 +53,3 @@ export const ACTION_ROLE = {
   resume: 'deploy',
   abort: 'deploy',
 } as const satisfies Record<ReleaseAction, 'approve' | 'deploy'>;
-
-/**
- * Actions that decide for someone who may not approve: under separation of duties the release's
- * submitter may not take them (promote-now and a scheduled promotion skip approvals, so they are
- * approvals).
- */
-export const APPROVING_ACTIONS = ['approve', 'reject', 'promote'] as const satisfies readonly ReleaseAction[];

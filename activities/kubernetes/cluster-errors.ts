@@ -152,7 +152,7 @@ function forbiddenByRbac(target: ClusterTarget, message: string): string {
   const resource = rbac?.[2] ?? target.resource;
   const namespace = rbac ? rbac[3] : target.namespace;
   const scope = namespace ? `in namespace ${namespace}` : 'cluster-wide';
-  return `Slipway's worker may not ${verb} ${resource} ${scope} (RBAC): ${message}`;
+  return `Slipway may not ${verb} ${resource} ${scope} (RBAC): ${message}`;
 }
 
 /**

@@ -100,7 +100,7 @@ describe('cluster errors on the real apiserver', { concurrency: true }, () => {
       kube.captureStableState({ spec: spec(other.name) }),
       ['Forbidden'],
       new RegExp(
-        `^Slipway's worker may not get deployments in namespace ${other.name} \\(RBAC\\): deployments.apps "errs" is forbidden: User "system:serviceaccount:${home.name}:narrow" cannot get resource "deployments"`,
+        `^Slipway may not get deployments in namespace ${other.name} \\(RBAC\\): deployments.apps "errs" is forbidden: User "system:serviceaccount:${home.name}:narrow" cannot get resource "deployments"`,
       ),
     );
     assert.ok(Date.now() - started < 2_000, 'no retries inside the activity');
@@ -111,7 +111,7 @@ describe('cluster errors on the real apiserver', { concurrency: true }, () => {
     const failure = await failsFinal(
       kube.preflight({ releaseId: 'r1', spec: spec(other.name) }),
       ['DryRunFailed'],
-      /^Slipway's worker may not \S+ \S+ (in namespace \S+|cluster-wide) \(RBAC\): .* is forbidden: User "system:serviceaccount:/,
+      /^Slipway may not \S+ \S+ (in namespace \S+|cluster-wide) \(RBAC\): .* is forbidden: User "system:serviceaccount:/,
     );
     assert.equal((failure.details?.[0] as { cause?: string } | undefined)?.cause, 'Forbidden');
   });

@@ -281,7 +281,7 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
         );
         assert.match(
           error.message,
-          /^Slipway's worker may not \S+ \S+ in namespace mf-other-\w+ \(RBAC\): .*forbidden: User "system:serviceaccount:[^"]+:slipway-api"/,
+          /^Slipway may not \S+ \S+ in namespace mf-other-\w+ \(RBAC\): .*forbidden: User "system:serviceaccount:[^"]+:slipway-api"/,
         );
         assert.ok(!/HTTP-Code|Headers/.test(error.message), error.message);
         return true;

@@ -72,7 +72,7 @@ describe('cluster error classification', () => {
     assert.equal(c?.final, true);
     assert.equal(
       c?.message,
-      'Slipway\'s worker may not get deployments in namespace team-b (RBAC): deployments.apps "fraud" is forbidden: User "system:serviceaccount:slipway-system:slipway-worker" cannot get resource "deployments" in API group "apps" in the namespace "team-b"',
+      'Slipway may not get deployments in namespace team-b (RBAC): deployments.apps "fraud" is forbidden: User "system:serviceaccount:slipway-system:slipway-worker" cannot get resource "deployments" in API group "apps" in the namespace "team-b"',
     );
   });
 
@@ -86,7 +86,7 @@ describe('cluster error classification', () => {
     const c = classifyClusterError(error, { verb: 'list', resource: 'nodes' });
     assert.match(
       c?.message ?? '',
-      /^Slipway's worker may not list nodes cluster-wide \(RBAC\): nodes is forbidden/,
+      /^Slipway may not list nodes cluster-wide \(RBAC\): nodes is forbidden/,
     );
   });
 
