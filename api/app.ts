@@ -15,6 +15,7 @@ import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { registerAuthentication } from './auth/guard.ts';
 import type { TokenAuthenticator } from './auth/tokens.ts';
 import { errorHandler, ProblemError, sendProblem } from './errors.ts';
+import { parseJsonBody } from './json-body.ts';
 import { createApiMetrics } from './metrics.ts';
 import { PromotionSchedules } from './promotion-schedules.ts';
 import { ReleaseService } from './release-service.ts';
@@ -59,6 +60,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Bodies are JSON or YAML; anything else (text/plain included) is 415.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error instanceof ProblemError ? error : new ProblemError(400, 'the body is not valid JSON'), undefined);
+    }
+  });
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseYaml(body as string));

@@ -93,7 +93,16 @@ describe('API: hostile input', () => {
         contentType: 'application/json',
       }),
       400,
-      /JSON/,
+      /the body is not valid JSON: /,
+    );
+    isProblem(
+      await call(api, 'POST', '/v1/releases', {
+        token: api.tokens.admin,
+        raw: '{"model": "x", "serving": {"labels": {"__proto__": {"polluted": "yes"}}}}',
+        contentType: 'application/json',
+      }),
+      400,
+      /a key named "__proto__", which is not allowed/,
     );
     isProblem(
       await call(api, 'POST', '/v1/releases', {
