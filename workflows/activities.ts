@@ -45,9 +45,3 @@ export function measureByJob(timeoutMs: number) {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
   });
 }
-
-/** Gate measurements: a few quick attempts, then the gate counts as inconclusive. */
-export const measure = proxyActivities<Activities>({
-  startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
-});

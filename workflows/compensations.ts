@@ -1,6 +1,7 @@
-// Everything a rollback undoes, in one place: each stage records here what it changed, as it changes
-// it, and the rollback runs the recorded compensations by rank — users off the candidate first,
-// then the stable Deployment as it was, then what the release created removed:
+// What happens when something fails, in one place. Each stage records here what it changed, as it
+// changes it; when a stage throws, release.ts calls `rollbackStage` (at the end of this file), which
+// runs the recorded compensations by rank in a non-cancellable scope — users off the candidate
+// first, then the stable Deployment as it was, then what the release created removed:
 //
 //   rank 10  traffic          100% to stable, no mirror          (status: weights 100/0, no mirror)
 //   rank 20  stable           the stable Deployment restored exactly, its rollout awaited
@@ -10,9 +11,10 @@
 //
 // Their activities retry until they succeed (see `compensation` in activities.ts), so a rollback
 // always finishes, also on another worker after a crash (Temporal replays the records).
-import { log } from '@temporalio/workflow';
+import { CancellationScope, log } from '@temporalio/workflow';
 import type { StableSnapshot } from '../activities/kubernetes/deployments.ts';
 import { compensation } from './activities.ts';
+import type { ReleaseRun } from './release-run.ts';
 import type { ReleaseSpec } from './spec/index.ts';
 import type { ReleaseStatus } from './status.ts';
 
@@ -137,4 +139,20 @@ export class Compensations {
   private ordered(): Compensation[] {
     return [...this.recorded.values()].sort((a, b) => RANK[a.name] - RANK[b.name]);
   }
+}
+
+/**
+ * The rollback stage: in a non-cancellable scope (an abort cannot interrupt it), every recorded
+ * compensation runs by rank; if the worker dies meanwhile, Temporal replays the workflow on another
+ * worker and the rollback goes on. Returns the compensations' errors (reported in the outcome).
+ */
+export async function rollbackStage(run: ReleaseRun, reason: string): Promise<string[]> {
+  return CancellationScope.nonCancellable(async () => {
+    run.conditions.clear();
+    run.switchStage('rollback');
+    run.note(`rolling back: ${reason}`);
+    const errors = await run.compensations.undoAll(run.status, (message) => run.note(message));
+    await run.event('Warning', 'ReleaseRolledBack', `rolled back: ${reason}`);
+    return errors;
+  });
 }

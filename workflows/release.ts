@@ -2,8 +2,8 @@
 // Deterministic: no I/O here; side effects live in activities (see activities/).
 //
 // Reading it when something fails: a stage throws (a gate in stages/gates.ts, a lost candidate in
-// stages/candidate-watch.ts, a rollout, a rejection) → the catch below → stages/rollback.ts runs
-// what compensations.ts recorded → the cluster is as it was.
+// stages/candidate-watch.ts, a rollout, a rejection) → the catch below → `rollbackStage` in
+// compensations.ts runs what the stages recorded there → the cluster is as it was.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { events, kube } from './activities.ts';
+import { rollbackStage } from './compensations.ts';
 import { workflowIsoNow } from './clock.ts';
 import { FailureType } from './failures.ts';
 import { searchAttributes } from './ids.ts';
@@ -43,7 +44,6 @@ import { deployCandidate } from './stages/candidate.ts';
 import { canaryStage } from './stages/canary.ts';
 import { firstReleaseStage } from './stages/first-release.ts';
 import { promoteStage } from './stages/promote.ts';
-import { rollbackStage } from './stages/rollback.ts';
 import { shadowStage } from './stages/shadow.ts';
 import type { Measurement } from './gates/evaluation.ts';
 import type { ReleaseStatus } from './status.ts';

@@ -8,7 +8,6 @@ import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
 import { workflowNow } from '../clock.ts';
-import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
@@ -34,7 +33,7 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
     const waitMs = next.getTime() - now.getTime();
     if (waitMs <= 0) return;
     run.note(`waiting for the promotion window: ${next.toISOString()}`);
-    await run.awaitWindow(`promotion allowed from ${next.toISOString()}`, waitMs, !promotedNow);
+    await whileWatched(run, [], () => run.awaitWindow(`promotion allowed from ${next.toISOString()}`, waitMs, !promotedNow));
   }
 }
 
@@ -55,13 +54,14 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   const canaryGates = spec.canary?.gates ?? [];
   await run.waitWhileStopped();
   if (promote?.approval?.required && !run.promoteNowEffective) {
-    const timeoutMs = promote.approval.timeout ? durationMs(promote.approval.timeout) : undefined;
+    const timeoutMs = promote.approval.timeout?.ms;
     await whileWatched(run, canaryGates, async () => {
       await run.awaitApproval('promotion', timeoutMs, promote.approval?.onTimeout ?? 'reject');
     });
   }
   // Waiting for a window can take days: gates are not evaluated meanwhile, so that the history stays
-  // bounded (a measurement every interval for days would approach Temporal's history limit).
+  // bounded (a measurement every interval for days would approach Temporal's history limit); the
+  // candidate is still watched (one long activity, no history growth).
   await waitForPromotionWindow(run);
   // A person's pause or an undecided gate holds the promotion, whatever asked for it.
   await run.waitWhileStopped();
