@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../workflows/failures.ts';
-import { gateByName, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { gateByName, GateSpec, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { gateMisconfigured } from './misconfiguration.ts';
@@ -41,11 +41,19 @@ export interface GateActivityDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-function gateOf(input: MeasureGateInput) {
+/**
+ * The gate, parsed again by its schema. What today's workflow sends is parsed already (durations are
+ * `{ text, ms }`, and parse to themselves); an activity scheduled by a workflow task of an older worker
+ * (pending or retried across a deploy) carries durations as strings, which this parses.
+ */
+function gateOf(input: MeasureGateInput): GateSpec {
   MeasureGateFields.parse(input);
   const gate = gateByName(input.spec, input.gate);
   if (!gate) throw gateMisconfigured(`gate ${input.gate} is not defined in the spec`);
-  return gate;
+  const parsed = GateSpec.safeParse(gate);
+  if (!parsed.success)
+    throw gateMisconfigured(`gate ${input.gate} is invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 const FINAL_CLUSTER_FAILURES: readonly string[] = [

@@ -3,7 +3,6 @@
 // A header reference that cannot be resolved (no such Secret or key, a Secret the worker may not
 // read, an unset env var) is a GateMisconfigured failure, final. Other errors (timeout, refused,
 // 4xx/5xx, body not JSON) are thrown so Temporal retries them; no message carries a header value.
-import { durationMs } from '../../workflows/duration.ts';
 import type { HeaderValue, HttpGate } from '../../workflows/spec/index.ts';
 import { clusterCall } from '../kubernetes/cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from '../kubernetes/clients.ts';
@@ -86,11 +85,11 @@ export async function measureByHttp(
       method: http.method,
       headers: { accept: 'application/json', ...headers },
       ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.any([AbortSignal.timeout(durationMs(http.timeout)), context.signal]),
+      signal: AbortSignal.any([AbortSignal.timeout(http.timeout.ms), context.signal]),
     });
   } catch (error) {
     if (context.signal.aborted) throw context.signal.reason;
-    throw new Error(describeFetchError(error, url, http.timeout), { cause: error });
+    throw new Error(describeFetchError(error, url, http.timeout.text), { cause: error });
   }
   const text = await response.text();
   if (!response.ok) throw new Error(`evaluator ${url} answered HTTP ${response.status}`);

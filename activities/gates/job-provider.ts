@@ -3,7 +3,6 @@
 // the gate (its own verdict). The Job's name derives from the measurement id, so a retry after a
 // crash adopts the Job an earlier attempt created instead of starting another.
 import { createHash } from 'node:crypto';
-import { durationMs } from '../../workflows/duration.ts';
 import type { JobGate } from '../../workflows/spec/index.ts';
 import { runJob } from '../kubernetes/jobs.ts';
 import { numericValue } from './json-path.ts';
@@ -66,7 +65,7 @@ export async function measureByJob(
       image: gate.job.image,
       command: gate.job.command,
       args: gate.job.args,
-      timeoutSeconds: Math.ceil(durationMs(gate.job.timeout) / 1000),
+      timeoutSeconds: Math.ceil(gate.job.timeout.ms / 1000),
       backoffLimit: gate.job.backoffLimit,
       annotations: gate.job.annotations,
       labels: { 'slipway.dev/gate': gate.name },

@@ -1,6 +1,6 @@
 // The `prometheus` gate provider: an instant query (first finite value), or a range query whose
 // samples are aggregated (mean, min, max, last) into the gate's value.
-import { durationMs } from '../../workflows/duration.ts';
+import type { Duration } from '../../workflows/duration.ts';
 import type { PrometheusGate, PrometheusRange } from '../../workflows/spec/index.ts';
 import { prometheusFor, type PrometheusClient } from './prometheus.ts';
 import type { MeasureContext, ProviderDeps, RawMeasurement } from './provider.ts';
@@ -29,11 +29,11 @@ export function aggregateSamples(
 export async function rangeSamples(
   client: PrometheusClient,
   query: string,
-  range: { duration: string; step: string },
+  range: { duration: Duration; step: Duration },
 ): Promise<number[]> {
   const end = new Date();
-  const start = new Date(end.getTime() - durationMs(range.duration));
-  return client.queryRange(query, start, end, durationMs(range.step) / 1000);
+  const start = new Date(end.getTime() - range.duration.ms);
+  return client.queryRange(query, start, end, range.step.ms / 1000);
 }
 
 export async function measureByPrometheus(
@@ -60,7 +60,7 @@ export async function measureByPrometheus(
     details: {
       samples: samples.length,
       aggregate: range.aggregate,
-      range: `${range.duration} every ${range.step}`,
+      range: `${range.duration.text} every ${range.step.text}`,
     },
   };
 }

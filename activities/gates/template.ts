@@ -1,6 +1,5 @@
 // `{{model}}`, `{{version}}`, `{{namespace}}`, `{{stableVersion}}` and `{{window}}` in gate queries
 // and URLs. Pure.
-import { durationMs } from '../../workflows/duration.ts';
 import type { GateSpec } from '../../workflows/spec/index.ts';
 import { gateMisconfigured } from './misconfiguration.ts';
 import type { MeasureContext } from './provider.ts';
@@ -24,7 +23,7 @@ export function windowOf(seconds: number): string {
 
 export function templateContext(context: MeasureContext, gate: Pick<GateSpec, 'interval'>): TemplateContext {
   const { spec, stableVersion, windowSeconds } = context;
-  const window = windowOf(windowSeconds ?? durationMs(gate.interval) / 1000);
+  const window = windowOf(windowSeconds ?? gate.interval.ms / 1000);
   return { model: spec.model, namespace: spec.namespace, version: spec.version, stableVersion, window };
 }
 

@@ -233,6 +233,28 @@ describe('http gate provider', { concurrency: true }, () => {
     assert.equal((await measure(gate, undefined, { windowSeconds: 0.2 })).query, `GET ${base}/score?w=1s`);
     assert.equal((await measure(gate)).query, `GET ${base}/score?w=60s`);
   });
+
+  it('measures a gate that an older worker scheduled, its durations still strings', async () => {
+    const slow = httpGate('/slow');
+    const gate = { ...slow, interval: '1m', http: { ...slow.http, url: `${base}/slow?w={{window}}` } };
+    // What a workflow sent before durations were parsed: each { text, ms } was its text.
+    const asText = (_key: string, value: unknown): unknown =>
+      typeof value === 'object' && value !== null && 'text' in value && 'ms' in value ? value.text : value;
+    const spec = JSON.parse(JSON.stringify(specWith(gate), asText)) as ReleaseSpec;
+    assert.equal(JSON.stringify(spec.gates.at(-1)).includes('"ms"'), false);
+    const input: MeasureGateInput = {
+      spec,
+      gate: 'accuracy',
+      stableVersion: 'v1',
+      measurementId: `m-${Math.random()}`,
+    };
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const gates = activities(undefined);
+    await transient(
+      env.run((i: MeasureGateInput) => gates.measureGate(i), input),
+      /^no answer from \S+\/slow\?w=60s within 1s$/,
+    );
+  });
 });
 
 describe('job gate provider', { concurrency: true }, () => {

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { durationMs, parseDuration } from '../../workflows/duration.ts';
+import { z } from 'zod';
+import { parseDuration } from '../../workflows/duration.ts';
 import {
   canaryHoldMs,
   canaryWeights,
@@ -37,19 +38,23 @@ describe('ReleaseSpec: good specs', () => {
       periodSeconds: 5,
     });
     assert.deepEqual(spec.traffic, { router: 'gateway-api', route: 'fraud-detector' });
-    assert.deepEqual(spec.build?.job?.timeout, '30m');
+    assert.deepEqual(spec.build?.job?.timeout, { text: '30m', ms: 1_800_000 });
     assert.deepEqual(spec.shadow, {
-      duration: '10m',
+      duration: { text: '10m', ms: 600_000 },
       mirrorPercent: 100,
       gates: ['error-rate', 'latency-vs-stable', 'disagreement'],
     });
     assert.deepEqual(spec.canary?.steps, [
-      { weight: 5, hold: '5m' },
-      { weight: 25, hold: '10m' },
-      { approval: { timeout: '24h', onTimeout: 'reject' } },
-      { weight: 50, hold: '10m' },
+      { weight: 5, hold: { text: '5m', ms: 300_000 } },
+      { weight: 25, hold: { text: '10m', ms: 600_000 } },
+      { approval: { timeout: { text: '24h', ms: 86_400_000 }, onTimeout: 'reject' } },
+      { weight: 50, hold: { text: '10m', ms: 600_000 } },
     ]);
-    assert.deepEqual(spec.promote?.approval, { required: true, timeout: '72h', onTimeout: 'reject' });
+    assert.deepEqual(spec.promote?.approval, {
+      required: true,
+      timeout: { text: '72h', ms: 259_200_000 },
+      onTimeout: 'reject',
+    });
     assert.equal(spec.promote?.mode, 'rolling');
     assert.deepEqual(spec.promote?.windows, [
       { days: ['Mon', 'Tue', 'Wed', 'Thu'], from: '09:00', to: '16:00', timezone: 'Europe/Berlin' },
@@ -64,7 +69,7 @@ describe('ReleaseSpec: good specs', () => {
       {
         name: 'error-rate',
         prometheus: undefined,
-        interval: '30s',
+        interval: { text: '30s', ms: 30_000 },
         pass: { max: 0.01 },
         failureLimit: 1,
         consecutiveSuccesses: 1,
@@ -83,7 +88,7 @@ describe('ReleaseSpec: good specs', () => {
         confidence: 0.98,
         tolerance: 0.25,
         minSamples: 10,
-        range: { duration: '5m', step: '15s' },
+        range: { duration: { text: '5m', ms: 300_000 }, step: { text: '15s', ms: 15_000 } },
       },
     );
     assert.ok(accuracy && 'http' in accuracy);
@@ -92,7 +97,7 @@ describe('ReleaseSpec: good specs', () => {
       method: 'GET',
       value: '$.accuracy',
       headers: { Authorization: { secretRef: { name: 'evaluator-token', key: 'header' } } },
-      timeout: '10s',
+      timeout: { text: '10s', ms: 10_000 },
     });
     assert.deepEqual(accuracy.pass, { min: 0.9 });
     assert.deepEqual(accuracy.regression, { better: 'higher', tolerance: 0.005 });
@@ -230,14 +235,22 @@ describe('ReleaseSpec: good specs', () => {
     assert.deepEqual(spec.gates.map(gateProvider), ['prometheus', 'http', 'job', 'judge']);
     const [p, h, j] = spec.gates;
     assert.ok(p && 'prometheus' in p && h && 'http' in h && j && 'job' in j);
-    assert.deepEqual(p.prometheus.range, { duration: '5m', step: '30s', aggregate: 'mean' });
+    assert.deepEqual(p.prometheus.range, {
+      duration: { text: '5m', ms: 300_000 },
+      step: { text: '30s', ms: 30_000 },
+      aggregate: 'mean',
+    });
     assert.deepEqual(h.http.headers, {
       Authorization: { secretRef: { name: 'evaluator-token', key: 'token' } },
       'X-Team': 'risk',
       'X-Key': { env: 'EVALUATOR_KEY' },
     });
-    assert.equal(h.http.timeout, '10s');
-    assert.deepEqual(j.job, { image: 'checker:1', args: ['--strict'], timeout: '10m' });
+    assert.deepEqual(h.http.timeout, { text: '10s', ms: 10_000 });
+    assert.deepEqual(j.job, {
+      image: 'checker:1',
+      args: ['--strict'],
+      timeout: { text: '10m', ms: 600_000 },
+    });
   });
 
   it('accepts a one-step canary at 100% (blue/green), pause steps, handoff promotion and whole-day windows', () => {
@@ -616,7 +629,47 @@ describe('durations', () => {
     assert.equal(parseDuration('0s'), 0);
     for (const bad of ['', '10', '1.5h', '10 m', '-5m', '5M', '99999999999999999999d'])
       assert.equal(parseDuration(bad), undefined, bad);
-    assert.throws(() => durationMs('soon'), /not a duration/);
+  });
+
+  it('parse once into { text, ms }: the text as written, its milliseconds beside it', () => {
+    const spec = ReleaseSpec.parse({ ...full(), shadow: { duration: '90m' } });
+    assert.deepEqual(spec.shadow?.duration, { text: '90m', ms: 5_400_000 });
+    assert.deepEqual(spec.gates[0]?.interval, { text: '30s', ms: 30_000 });
+  });
+
+  it('keep a parsed spec plain JSON that parses again to itself (Temporal carries it as JSON)', () => {
+    const spec = ReleaseSpec.parse(full());
+    const carried: unknown = JSON.parse(JSON.stringify(spec));
+    assert.deepEqual(carried, spec);
+    assert.deepEqual(ReleaseSpec.parse(carried), spec);
+  });
+
+  it('accept the parsed form only when ms is the text’s value and the text is within bounds', () => {
+    const hold = (value: unknown) => set(['canary', 'steps', 0, 'hold'], value);
+    assert.deepEqual(ReleaseSpec.parse(hold({ text: '5m', ms: 300_000 })).canary?.steps[0], {
+      weight: 5,
+      hold: { text: '5m', ms: 300_000 },
+    });
+    assert.deepEqual(issuePaths(hold({ text: '5m', ms: 1 })), [['canary', 'steps', 0, 'hold', 'ms']]);
+    assert.deepEqual(messages(hold({ text: '5m', ms: 1 })), ['must be the milliseconds of "5m" (300000)']);
+    assert.deepEqual(messages(hold({ text: '367d', ms: 367 * 86_400_000 })), ['must be at most 366d']);
+    assert.deepEqual(messages(set(['shadow', 'duration'], { text: '0s', ms: 0 })), ['must be at least 1s']);
+    for (const forged of [
+      { text: '5m', ms: 300_000, extra: 1 },
+      { text: '5m' },
+      { ms: 300_000 },
+      { text: 5, ms: 5 },
+      { text: 'soon', ms: 1 },
+      300_000,
+    ])
+      assert.deepEqual(issuePaths(hold(forged)), [['canary', 'steps', 0, 'hold']], JSON.stringify(forged));
+  });
+
+  it('document only the string form (the OpenAPI body schema is unchanged)', () => {
+    const input = z.toJSONSchema(ReleaseSpec, { io: 'input', unrepresentable: 'any' });
+    const text = JSON.stringify(input);
+    assert.doesNotMatch(text, /"ms"/);
+    assert.match(text, /"interval":\{"default":"30s","type":"string"\}/);
   });
 });
 

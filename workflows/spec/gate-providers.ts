@@ -1,7 +1,7 @@
 // Where a gate's value comes from: a PromQL query, an HTTP evaluator, a Kubernetes Job, or a
 // statistical judge of candidate against stable. Pure.
 import { z } from 'zod';
-import { parseDuration } from '../duration.ts';
+import type { Duration } from '../duration.ts';
 import { annotations, imageReference, dnsSubdomain } from './names.ts';
 import { intIn, keyedUnion, positiveDuration, recordOf } from './zod-shapes.ts';
 
@@ -18,10 +18,11 @@ const MAX_RANGE_POINTS = 11_000;
 const rangeShape = { duration: positiveDuration('30d'), step: positiveDuration('30d') };
 
 /** `step` ≤ `duration`, and no more than MAX_RANGE_POINTS samples per series. */
-function checkRange(range: { duration: string; step: string }, ctx: z.RefinementCtx): void {
-  // zod runs this check even when a duration failed its own schema (that one has its issue already).
-  const duration = parseDuration(range.duration);
-  const step = parseDuration(range.step);
+function checkRange(range: { duration: Duration; step: Duration }, ctx: z.RefinementCtx): void {
+  // zod runs this check even when a duration failed its own schema (that one has its issue already,
+  // and its value is then not a parsed duration).
+  const duration = parsedMs(range.duration);
+  const step = parsedMs(range.step);
   if (duration === undefined || step === undefined) return;
   if (step > duration) {
     ctx.addIssue({ code: 'custom', path: ['step'], message: 'step must not exceed duration' });
@@ -32,6 +33,11 @@ function checkRange(range: { duration: string; step: string }, ctx: z.Refinement
       message: `step is too small for duration: Prometheus returns at most ${MAX_RANGE_POINTS} samples per series`,
     });
   }
+}
+
+/** The milliseconds of a duration its schema parsed; undefined when it failed (the value is the raw input). */
+function parsedMs(value: Duration | undefined): number | undefined {
+  return typeof value === 'object' && value !== null ? value.ms : undefined;
 }
 
 const QueryRange = z.strictObject(rangeShape).superRefine(checkRange);
@@ -86,7 +92,7 @@ export const HttpProvider = z
       .string()
       .regex(JSON_PATH, "must be a JSON path such as $.accuracy, $.scores[0] or $['f1-score']"),
     /** Per request, at most 5 minutes (the measuring activity's timeout is derived from it). */
-    timeout: positiveDuration('5m').default('10s'),
+    timeout: positiveDuration('5m').prefault('10s'),
   })
   .refine((h) => h.body === undefined || h.method === 'POST', {
     message: 'a body needs method POST',
@@ -99,7 +105,7 @@ export const JobProvider = z.strictObject({
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   /** The Job's activeDeadlineSeconds; one measurement, so at most a day. */
-  timeout: positiveDuration('24h').default('10m'),
+  timeout: positiveDuration('24h').prefault('10m'),
   backoffLimit: intIn(0, 10).optional(),
   /** Pod-template annotations (e.g. for a sidecar injector, or the local stack's KWOK markers). */
   annotations: annotations.optional(),
@@ -123,5 +129,5 @@ export const JudgeProvider = z.strictObject({
     .default(0.95),
   tolerance: z.number().min(0, 'tolerance must not be negative').default(0),
   minSamples: intIn(3, MAX_RANGE_POINTS, `minSamples is 3..${MAX_RANGE_POINTS}`).default(10),
-  range: QueryRange.default({ duration: '5m', step: '15s' }),
+  range: QueryRange.prefault({ duration: '5m', step: '15s' }),
 });

@@ -23,7 +23,7 @@ const PassRange = z
 const gateCommon = {
   name: dnsLabel,
   /** Time between measurements. */
-  interval: positiveDuration('24h').default('30s'),
+  interval: positiveDuration('24h').prefault('30s'),
   /** Failed measurements tolerated before the gate fails (0 = the first failure fails). */
   failureLimit: intIn(0, 1000).default(0),
   /** Passing measurements in a row before a gate that must pass (build) has passed. */

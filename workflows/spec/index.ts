@@ -6,7 +6,9 @@
 // - every object is strict (an unknown field is an error at its own path);
 // - "one of" shapes (a canary step, a gate provider, a header value) are told apart by the key
 //   present, so an error is reported inside the chosen shape, never as a vague "invalid union";
-// - durations are strings (`30s`, `10m`, `1h30m`) and stay strings in the parsed spec;
+// - durations are written as strings (`30s`, `10m`, `1h30m`) and parsed once: the parsed spec holds
+//   `{ text, ms }` (workflows/duration.ts), shown by its text, used by its milliseconds, and accepted
+//   again by parsing (so a parsed spec re-parses to itself);
 // - defaults are filled in by parsing: the parsed spec (`ReleaseSpec`) is complete, and parsing it
 //   again gives the same spec.
 //
@@ -18,7 +20,7 @@ export type { CanaryStep } from './stages.ts';
 export { WEEKDAYS, type Freeze, type PromotionWindow, type Weekday } from './promotion.ts';
 export {
   GATE_PROVIDERS,
-  type GateSpec,
+  GateSpec,
   type HttpGate,
   type JobGate,
   type JudgeGate,

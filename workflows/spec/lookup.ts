@@ -1,5 +1,4 @@
 // Small pure questions the workflow (and API/CLI) asks of a parsed release spec. Sandbox-safe.
-import { durationMs } from '../duration.ts';
 import type { GateProvider, GateSpec } from './gates.ts';
 import type { ReleaseSpec } from './release-spec.ts';
 import type { CanaryStep, PauseStep, WeightStep } from './stages.ts';
@@ -77,8 +76,8 @@ export function finalCanaryWeight(spec: ReleaseSpec): number {
 export function canaryHoldMs(spec: ReleaseSpec): number {
   let total = 0;
   for (const step of spec.canary?.steps ?? []) {
-    if (isWeightStep(step) && step.hold) total += durationMs(step.hold);
-    else if (isPauseStep(step) && step.pause.duration) total += durationMs(step.pause.duration);
+    if (isWeightStep(step) && step.hold) total += step.hold.ms;
+    else if (isPauseStep(step) && step.pause.duration) total += step.pause.duration.ms;
   }
   return total;
 }

@@ -12,7 +12,7 @@ const BuildJobSpec = z.strictObject({
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   /** The Job's activeDeadlineSeconds, at most a week. */
-  timeout: positiveDuration('7d').default('30m'),
+  timeout: positiveDuration('7d').prefault('30m'),
   backoffLimit: intIn(0, 10).optional(),
   annotations: annotations.optional(),
 });

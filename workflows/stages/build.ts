@@ -2,7 +2,6 @@
 // Nothing user-visible changes in this stage.
 import { isCancellation, patched } from '@temporalio/workflow';
 import { kube, waiting } from '../activities.ts';
-import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { untilGatesPass } from './gates.ts';
 
@@ -14,7 +13,7 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
 
   const job = spec.build?.job;
   if (job) {
-    const timeoutMs = durationMs(job.timeout);
+    const timeoutMs = job.timeout.ms;
     const name = run.jobName('build');
     // Added after releases were running: older runs left an aborted build Job running.
     const deletesJob = patched('build-job-compensation');

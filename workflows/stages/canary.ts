@@ -2,7 +2,6 @@
 // is watched, approval steps wait for a human (gates keep running meanwhile), pause steps pause,
 // promote-now skips what is left of the plan.
 import { kube } from '../activities.ts';
-import { durationMs } from '../duration.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { CanaryStep } from '../spec/index.ts';
 import { assertCandidateServes } from './candidate-watch.ts';
@@ -10,9 +9,9 @@ import { whileWatched } from './gates.ts';
 import { waitForTrack } from './rollout.ts';
 
 function describeStep(step: CanaryStep): string {
-  if ('weight' in step) return `weight ${step.weight}%${step.hold ? ` for ${step.hold}` : ''}`;
+  if ('weight' in step) return `weight ${step.weight}%${step.hold ? ` for ${step.hold.text}` : ''}`;
   if ('approval' in step) return 'approval';
-  return `pause${step.pause.duration ? ` for ${step.pause.duration}` : ''}`;
+  return `pause${step.pause.duration ? ` for ${step.pause.duration.text}` : ''}`;
 }
 
 /** Sends `canary`% of traffic to the candidate; a track gets live traffic only while it has ready pods. */
@@ -47,15 +46,15 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
       run.note(`${label}: ${step.weight}% of traffic to ${run.spec.version}`);
       // Recorded beside the hold, not before it: an Event must not add to every step's overhead.
       void run.event('Normal', 'CanaryStep', `${label}: ${description}`);
-      const holdMs = step.hold ? durationMs(step.hold) : 0;
+      const holdMs = step.hold?.ms ?? 0;
       await whileWatched(run, gates, () => run.hold(holdMs));
     } else if ('approval' in step) {
-      const timeoutMs = step.approval.timeout ? durationMs(step.approval.timeout) : undefined;
+      const timeoutMs = step.approval.timeout?.ms;
       await whileWatched(run, gates, async () => {
         await run.awaitApproval(label, timeoutMs, step.approval.onTimeout);
       });
     } else {
-      const ms = step.pause.duration ? durationMs(step.pause.duration) : undefined;
+      const ms = step.pause.duration?.ms;
       await whileWatched(run, gates, () => run.pauseStep(label, ms));
     }
   }

@@ -5,7 +5,6 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCa
 import type { Activities } from '../../activities/index.ts';
 import { measureByJob } from '../activities.ts';
 import { workflowIsoNow, workflowNow } from '../clock.ts';
-import { durationMs } from '../duration.ts';
 import { FailureType } from '../failures.ts';
 import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForValue, type Measurement, type PassRange } from '../gates/evaluation.ts';
 import { countGateMeasurement } from '../metrics.ts';
@@ -31,7 +30,7 @@ type RawMeasurement = Awaited<ReturnType<Activities['measureGate']>>;
 
 /** A quick measurement's activity, its timeout following the gate's own (an HTTP gate's `timeout`). */
 function quickMeasure(gate: GateSpec) {
-  const own = 'http' in gate && gate.http ? durationMs(gate.http.timeout) + MEASURE_MARGIN_MS : DEFAULT_MEASURE_MS;
+  const own = 'http' in gate && gate.http ? gate.http.timeout.ms + MEASURE_MARGIN_MS : DEFAULT_MEASURE_MS;
   return proxyActivities<Activities>({
     startToCloseTimeout: Math.max(DEFAULT_MEASURE_MS, own),
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.GateMisconfigured] },
@@ -54,7 +53,7 @@ function measureActivity(run: ReleaseRun, gate: GateSpec): Promise<RawMeasuremen
     measurementId: run.nextMeasurementId(gate.name),
     ...(window === undefined ? {} : { windowSeconds: window }),
   };
-  if ('job' in gate && gate.job) return measureByJob(durationMs(gate.job.timeout) + JOB_GATE_MARGIN_MS).runJobGate(input);
+  if ('job' in gate && gate.job) return measureByJob(gate.job.timeout.ms + JOB_GATE_MARGIN_MS).runJobGate(input);
   return quickMeasure(gate).measureGate(input);
 }
 
@@ -151,7 +150,7 @@ function describeInconclusive(name: string, m: Measurement, consecutiveErrors: n
  */
 async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, afterOneInterval: boolean): Promise<void> {
   const gate = gateSpec(run, name);
-  const intervalMs = durationMs(gate.interval);
+  const intervalMs = gate.interval.ms;
   startGateState(run, name);
   if (afterOneInterval) await sleep(intervalMs);
   for (;;) {
