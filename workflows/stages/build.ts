@@ -9,7 +9,9 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
   const { spec } = run;
   await run.enterStage('build', `building release of ${spec.model} ${spec.version}`);
   const preflight = await kube.preflight({ releaseId: run.status.releaseId, spec });
-  run.note(`server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} candidate pods fit`);
+  run.note(
+    `server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} candidate pods fit`,
+  );
 
   const job = spec.build?.job;
   if (job) {
@@ -18,20 +20,25 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
     // Added after releases were running: older runs left an aborted build Job running.
     const deletesJob = patched('build-job-compensation');
     if (deletesJob) run.compensations.buildJobMayRun(name);
-    const outcome = await keepFailedJob(run, waiting(timeoutMs + 120_000).runJob({
-      namespace: spec.namespace,
-      name,
-      model: spec.model,
-      version: spec.version,
-      image: job.image,
-      command: job.command,
-      args: job.args,
-      timeoutSeconds: Math.ceil(timeoutMs / 1000),
-      backoffLimit: job.backoffLimit,
-      annotations: job.annotations,
-    }));
+    const outcome = await keepFailedJob(
+      run,
+      waiting(timeoutMs + 120_000).runJob({
+        namespace: spec.namespace,
+        name,
+        model: spec.model,
+        version: spec.version,
+        image: job.image,
+        command: job.command,
+        args: job.args,
+        timeoutSeconds: Math.ceil(timeoutMs / 1000),
+        backoffLimit: job.backoffLimit,
+        annotations: job.annotations,
+      }),
+    );
     if (deletesJob) run.compensations.settled('build-job');
-    run.note(`build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`);
+    run.note(
+      `build job succeeded${outcome.terminationMessage ? `: ${outcome.terminationMessage.slice(0, 200)}` : ''}`,
+    );
   }
   const gates = spec.build?.gates ?? [];
   if (gates.length === 0) return;

@@ -1,12 +1,29 @@
 // Gates inside the workflow: measure through an activity, decide with the pure rules of
 // gates/evaluation.ts, keep every measurement in the status, and fail / pause as the rules say.
 // `whileWatched` runs a hold or a wait while the gates are measured and the candidate is watched.
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { measureByJob } from '../activities.ts';
 import { workflowIsoNow, workflowNow } from '../clock.ts';
 import { FailureType } from '../failures.ts';
-import { emptyGateState, recordMeasurement, thresholdWithBaseline, verdictForValue, type Measurement, type PassRange } from '../gates/evaluation.ts';
+import {
+  emptyGateState,
+  recordMeasurement,
+  thresholdWithBaseline,
+  verdictForValue,
+  type Measurement,
+  type PassRange,
+} from '../gates/evaluation.ts';
 import { countGateMeasurement } from '../metrics.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { gateByName, gateProvider, type GateSpec } from '../spec/index.ts';
@@ -21,7 +38,8 @@ const DEFAULT_MEASURE_MS = 20_000;
 
 function gateSpec(run: ReleaseRun, name: string): GateSpec {
   const gate = gateByName(run.spec, name);
-  if (!gate) throw ApplicationFailure.nonRetryable(`gate ${name} is not defined`, FailureType.InvalidReleaseSpec);
+  if (!gate)
+    throw ApplicationFailure.nonRetryable(`gate ${name} is not defined`, FailureType.InvalidReleaseSpec);
   return gate;
 }
 
@@ -33,7 +51,12 @@ function quickMeasure(gate: GateSpec) {
   const own = 'http' in gate && gate.http ? gate.http.timeout.ms + MEASURE_MARGIN_MS : DEFAULT_MEASURE_MS;
   return proxyActivities<Activities>({
     startToCloseTimeout: Math.max(DEFAULT_MEASURE_MS, own),
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.GateMisconfigured] },
+    retry: {
+      initialInterval: '500ms',
+      backoffCoefficient: 2,
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: [FailureType.GateMisconfigured],
+    },
   });
 }
 
@@ -53,7 +76,8 @@ function measureActivity(run: ReleaseRun, gate: GateSpec): Promise<RawMeasuremen
     measurementId: run.nextMeasurementId(gate.name),
     ...(window === undefined ? {} : { windowSeconds: window }),
   };
-  if ('job' in gate && gate.job) return measureByJob(gate.job.timeout.ms + JOB_GATE_MARGIN_MS).runJobGate(input);
+  if ('job' in gate && gate.job)
+    return measureByJob(gate.job.timeout.ms + JOB_GATE_MARGIN_MS).runJobGate(input);
   return quickMeasure(gate).measureGate(input);
 }
 
@@ -68,7 +92,13 @@ function thresholdOf(run: ReleaseRun, gate: GateSpec): { threshold?: PassRange; 
 }
 
 /** The verdict: a provider that decided (judge, a failed Job) is taken at its word, else the range decides. */
-function decide(run: ReleaseRun, gate: GateSpec, raw: RawMeasurement, threshold: PassRange | undefined, baseline: number | undefined) {
+function decide(
+  run: ReleaseRun,
+  gate: GateSpec,
+  raw: RawMeasurement,
+  threshold: PassRange | undefined,
+  baseline: number | undefined,
+) {
   if (raw.verdict === 'inconclusive') {
     // Too little data to judge: the gate's onNoData says what that means.
     return { verdict: gate.onNoData, reason: `${raw.reason ?? 'no data'}; onNoData is ${gate.onNoData}` };
@@ -76,7 +106,8 @@ function decide(run: ReleaseRun, gate: GateSpec, raw: RawMeasurement, threshold:
   if (raw.verdict) return { verdict: raw.verdict, reason: raw.reason ?? raw.verdict };
   const ranged = verdictForValue(raw.value, threshold ?? {}, gate.onNoData);
   // A provider that found no value says why (e.g. nothing at the JSON path).
-  const decided = raw.value === null && raw.reason ? { ...ranged, reason: `${raw.reason}: ${ranged.reason}` } : ranged;
+  const decided =
+    raw.value === null && raw.reason ? { ...ranged, reason: `${raw.reason}: ${ranged.reason}` } : ranged;
   if (baseline === undefined || !('regression' in gate) || !gate.regression) return decided;
   const { better, tolerance } = gate.regression;
   const against = `${run.status.stableVersion ?? 'stable'} scored ${baseline} (${better} is better, tolerance ${tolerance})`;
@@ -116,12 +147,24 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
     if (isCancellation(error)) throw error;
     const failure = applicationCause(error);
     if (failure?.type === FailureType.GateMisconfigured) {
-      throw ApplicationFailure.nonRetryable(`gate ${gate.name} is misconfigured: ${failure.message}`, FailureType.GateMisconfigured);
+      throw ApplicationFailure.nonRetryable(
+        `gate ${gate.name} is misconfigured: ${failure.message}`,
+        FailureType.GateMisconfigured,
+      );
     }
-    const cause = failure?.message ?? (error instanceof ActivityFailure && error.cause ? error.cause.message : String(error));
+    const cause =
+      failure?.message ??
+      (error instanceof ActivityFailure && error.cause ? error.cause.message : String(error));
     // Added after releases were running: older runs counted an error as inconclusive.
     const verdict = patched('gate-error-outcome') ? 'error' : 'inconclusive';
-    return { gate: gate.name, provider, at: workflowIsoNow(), verdict, reason: `could not measure: ${cause}`, ...(threshold ? { threshold } : {}) };
+    return {
+      gate: gate.name,
+      provider,
+      at: workflowIsoNow(),
+      verdict,
+      reason: `could not measure: ${cause}`,
+      ...(threshold ? { threshold } : {}),
+    };
   }
 }
 
@@ -132,13 +175,17 @@ function startGateState(run: ReleaseRun, name: string): void {
   const stages = countedIn.get(run) ?? new Map<string, Stage>();
   countedIn.set(run, stages);
   // Added after releases were running: older runs started each step's counts afresh.
-  const keep = patched('gate-counts-per-stage') && stages.get(name) === run.status.stage && run.status.gates[name] !== undefined;
+  const keep =
+    patched('gate-counts-per-stage') &&
+    stages.get(name) === run.status.stage &&
+    run.status.gates[name] !== undefined;
   if (!keep) run.status.gates[name] = emptyGateState(name);
   stages.set(name, run.status.stage);
 }
 
 function describeInconclusive(name: string, m: Measurement, consecutiveErrors: number): string {
-  if (m.verdict === 'error') return `gate ${name}: ${consecutiveErrors} measurements in a row could not be taken (${m.reason})`;
+  if (m.verdict === 'error')
+    return `gate ${name}: ${consecutiveErrors} measurements in a row could not be taken (${m.reason})`;
   return `gate ${name} is inconclusive: ${m.reason}`;
 }
 
@@ -148,14 +195,24 @@ function describeInconclusive(name: string, m: Measurement, consecutiveErrors: n
  * With `afterOneInterval` the first measurement comes one interval after the loop starts (as in
  * Flagger), so a query windowed by the interval sees only traffic of the current step.
  */
-async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, afterOneInterval: boolean): Promise<void> {
+async function gateLoop(
+  run: ReleaseRun,
+  name: string,
+  untilPassed: boolean,
+  afterOneInterval: boolean,
+): Promise<void> {
   const gate = gateSpec(run, name);
   const intervalMs = gate.interval.ms;
   startGateState(run, name);
   if (afterOneInterval) await sleep(intervalMs);
   for (;;) {
     const measurement = await measureOnce(run, gate);
-    countGateMeasurement({ namespace: run.spec.namespace, model: run.spec.model }, name, measurement.provider ?? 'unknown', measurement.verdict);
+    countGateMeasurement(
+      { namespace: run.spec.namespace, model: run.spec.model },
+      name,
+      measurement.provider ?? 'unknown',
+      measurement.verdict,
+    );
     const state = recordMeasurement(run.status.gates[name] ?? emptyGateState(name), measurement, {
       failureLimit: gate.failureLimit,
       consecutiveSuccesses: gate.consecutiveSuccesses,
@@ -166,7 +223,11 @@ async function gateLoop(run: ReleaseRun, name: string, untilPassed: boolean, aft
     if (run.status.measurements.length > MEASUREMENTS_KEPT) run.status.measurements.shift();
     if (state.status === 'failed') {
       const value = measurement.value === undefined ? 'no data' : String(measurement.value);
-      throw ApplicationFailure.nonRetryable(`gate ${name} failed: ${measurement.reason} (value ${value})`, FailureType.GateFailed, measurement);
+      throw ApplicationFailure.nonRetryable(
+        `gate ${name} failed: ${measurement.reason} (value ${value})`,
+        FailureType.GateFailed,
+        measurement,
+      );
     }
     if (state.status === 'inconclusive') {
       await run.awaitHumanVerdict(describeInconclusive(name, measurement, state.consecutiveErrors ?? 0));
@@ -188,13 +249,20 @@ function gatesThatMustPass(run: ReleaseRun, gateNames: readonly string[]): strin
  * in the background: the first failing gate or a lost candidate ends the wait with its failure.
  * A gate with consecutiveSuccesses > 1 keeps the step going until it has passed that many times.
  */
-export async function whileWatched(run: ReleaseRun, gateNames: readonly string[], wait: () => Promise<void>): Promise<void> {
+export async function whileWatched(
+  run: ReleaseRun,
+  gateNames: readonly string[],
+  wait: () => Promise<void>,
+): Promise<void> {
   const watching = watchesCandidate(run);
   if (gateNames.length === 0 && !watching) return wait();
   const mustPass = gatesThatMustPass(run, gateNames);
   const scope = new CancellationScope();
   const loops = scope.run(() =>
-    Promise.all([...gateNames.map((name) => gateLoop(run, name, false, true)), ...(watching ? [untilCandidateLost(run)] : [])]),
+    Promise.all([
+      ...gateNames.map((name) => gateLoop(run, name, false, true)),
+      ...(watching ? [untilCandidateLost(run)] : []),
+    ]),
   );
   const loopsEnded = loops.then(
     () => undefined,
@@ -206,7 +274,12 @@ export async function whileWatched(run: ReleaseRun, gateNames: readonly string[]
   const waited = waitScope.run(async () => {
     await wait();
     if (mustPass.length > 0 && !run.promoteNowEffective) {
-      await condition(() => mustPass.every((name) => run.status.gates[name]?.status === 'passed') || run.promoteNowEffective || run.abortedBy !== undefined);
+      await condition(
+        () =>
+          mustPass.every((name) => run.status.gates[name]?.status === 'passed') ||
+          run.promoteNowEffective ||
+          run.abortedBy !== undefined,
+      );
       run.throwIfAborted();
     }
   });
@@ -226,7 +299,11 @@ export async function whileWatched(run: ReleaseRun, gateNames: readonly string[]
  * Evaluates the named gates until each has passed: build gates (measured at once) and a first
  * release's gates (measured from one interval after the new version serves).
  */
-export async function untilGatesPass(run: ReleaseRun, gateNames: readonly string[], afterOneInterval: boolean): Promise<void> {
+export async function untilGatesPass(
+  run: ReleaseRun,
+  gateNames: readonly string[],
+  afterOneInterval: boolean,
+): Promise<void> {
   await Promise.all(gateNames.map((name) => gateLoop(run, name, true, afterOneInterval)));
   log.info('gates passed', { gates: [...gateNames] });
 }

@@ -27,13 +27,20 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
     const next = nextPromotionTime(now, promotedNow ? [] : windows, freezes);
     if (!next) {
       // Added after releases were running: older runs called this an approval timeout.
-      const type = patched('no-window-failure') ? FailureType.NoPromotionWindow : FailureType.ApprovalTimedOut;
-      throw ApplicationFailure.nonRetryable('no promotion window within the next year: the windows and freezes leave no time to promote', type);
+      const type = patched('no-window-failure')
+        ? FailureType.NoPromotionWindow
+        : FailureType.ApprovalTimedOut;
+      throw ApplicationFailure.nonRetryable(
+        'no promotion window within the next year: the windows and freezes leave no time to promote',
+        type,
+      );
     }
     const waitMs = next.getTime() - now.getTime();
     if (waitMs <= 0) return;
     run.note(`waiting for the promotion window: ${next.toISOString()}`);
-    await whileWatched(run, [], () => run.awaitWindow(`promotion allowed from ${next.toISOString()}`, waitMs, !promotedNow));
+    await whileWatched(run, [], () =>
+      run.awaitWindow(`promotion allowed from ${next.toISOString()}`, waitMs, !promotedNow),
+    );
   }
 }
 
@@ -76,7 +83,12 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   }
   // From here on a rollback must also put the stable Deployment back as it was.
   run.compensations.stableMayChange(snapshot);
-  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
+  await kube.deployStable({
+    releaseId: run.status.releaseId,
+    spec,
+    autoscaled: snapshot.autoscaled,
+    qualityScores: run.status.qualityScores,
+  });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable rolled to ${spec.version}: ${message}`);
   // The new version serves from the stable track: the promotion is final, nothing is rolled back now.
@@ -97,7 +109,9 @@ async function cleanUpAfterPromotion(run: ReleaseRun): Promise<void> {
     await cleanup.removeCandidate({ spec });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    run.note(`promoted, but the cleanup after it failed (${reason}): remove ${spec.model}-canary and route 100% to ${spec.model}-stable by hand`);
+    run.note(
+      `promoted, but the cleanup after it failed (${reason}): remove ${spec.model}-canary and route 100% to ${spec.model}-stable by hand`,
+    );
     await run.event('Warning', 'PromotionCleanupFailed', reason);
   }
 }

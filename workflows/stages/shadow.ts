@@ -7,7 +7,10 @@ import { whileWatched } from './gates.ts';
 export async function shadowStage(run: ReleaseRun): Promise<void> {
   const shadow = run.spec.shadow;
   if (!shadow) return;
-  await run.enterStage('shadow', `mirroring ${shadow.mirrorPercent}% of traffic to ${run.spec.version} for ${shadow.duration.text}`);
+  await run.enterStage(
+    'shadow',
+    `mirroring ${shadow.mirrorPercent}% of traffic to ${run.spec.version} for ${shadow.duration.text}`,
+  );
   await kube.setMirror({ spec: run.spec, percent: shadow.mirrorPercent });
   run.status.mirrorPercent = shadow.mirrorPercent;
   run.trafficTookEffect();
