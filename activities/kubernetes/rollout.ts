@@ -1,5 +1,8 @@
 // Waiting for a Deployment's rollout (watch, not polling); a ProgressDeadlineExceeded fails fast,
-// without retry, with the unready pods' reasons in the message.
+// without retry, with the unready pods' reasons in the message. A scale-up (replica-ratio's canary
+// steps) starts no progress deadline in Kubernetes, so the caller gives its own: `deadlineSeconds`
+// from the first attempt, across retries.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import type { Heartbeat } from '../heartbeat.ts';
@@ -13,19 +16,30 @@ export interface RolloutInput {
   namespace: string;
   model: string;
   track: Track;
+  /** Fail when not available this long after the activity was first scheduled (a scale-up's deadline). */
+  deadlineSeconds?: number | undefined;
+}
+
+/** Milliseconds left before the deadline, measured from the activity's first scheduling (retries included). */
+function deadlineLeftMs(deadlineSeconds: number | undefined): number | undefined {
+  if (deadlineSeconds === undefined) return undefined;
+  return Context.current().info.scheduledTimestampMs + deadlineSeconds * 1000 - Date.now();
 }
 
 export async function waitForRollout(
   clients: KubernetesClients,
-  { namespace, model, track }: RolloutInput,
+  { namespace, model, track, deadlineSeconds }: RolloutInput,
   heartbeat: Heartbeat,
 ): Promise<string> {
   const name = deploymentName(model, track);
-  const state = await watchUntil(clients, {
+  const leftMs = deadlineLeftMs(deadlineSeconds);
+  const deadline = new AbortController();
+  const timer = leftMs === undefined ? undefined : setTimeout(() => deadline.abort(), Math.max(0, leftMs));
+  const watched = watchUntil(clients, {
     path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
     name,
     read: () => clients.apps.readNamespacedDeployment({ name, namespace }),
-    signal: heartbeat.signal,
+    signal: AbortSignal.any([heartbeat.signal, deadline.signal]),
     target: { verb: 'watch', resource: 'deployments', namespace, name },
     onObject: (d) =>
       heartbeat.update({ resourceVersion: d.metadata?.resourceVersion, status: rolloutState(d).message }),
@@ -34,6 +48,15 @@ export async function waitForRollout(
       return s.phase === 'progressing' ? undefined : s;
     },
   });
+  const state = await watched
+    .catch((error: unknown) => {
+      if (!deadline.signal.aborted || heartbeat.signal.aborted) throw error;
+      return {
+        phase: 'failed' as const,
+        message: `${name} did not become available within its progress deadline (${deadlineSeconds}s after it was scaled)`,
+      };
+    })
+    .finally(() => clearTimeout(timer));
   if (state.phase === 'complete') return state.message;
   const selector = Object.entries(selectorLabels(model, track))
     .map(([k, v]) => `${k}=${v}`)

@@ -158,7 +158,7 @@ export function stubActivities(options: StubOptions) {
       const signal = Context.current().cancellationSignal;
       for (;;) {
         const lost = candidateLoss(uid, minAvailable);
-        if (lost) return { reason: `the candidate fraud-detector-canary ${lost}` };
+        if (lost) return { reason: `the candidate Deployment fraud-detector-canary ${lost}` };
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 1_000);
           candidateChanged = () => (clearTimeout(timer), resolve());

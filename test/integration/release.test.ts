@@ -101,7 +101,7 @@ describe('release workflow on the real stack', { concurrency: 3 }, () => {
     assert.ok(deciding?.value !== undefined && deciding.value > 0.05, `deciding value ${deciding?.value}`);
     assert.deepEqual(deciding.threshold, { max: 0.05 });
     const status = await handle.query(statusQuery);
-    const reset = status.timeline.find((t) => t.message === 'rollback: traffic');
+    const reset = status.timeline.find((t) => t.message === 'rollback: traffic back to 100% stable, no mirror');
     assert.ok(reset, 'rollback reset traffic');
     const reactionMs = Date.parse(status.outcome!.at) - Date.parse(deciding.at);
     assert.ok(reactionMs < 10_000, `rollback finished ${reactionMs} ms after the failing measurement`);

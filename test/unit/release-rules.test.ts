@@ -5,7 +5,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { approveUpdate, pauseUpdate, promoteSignal, promoteUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
+import {
+  approveUpdate,
+  pauseUpdate,
+  promoteSignal,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+} from '../../workflows/messages.ts';
 import { timeSkippingEnv } from '../helpers/temporal.ts';
 import { good, versionsAndTraffic, workflowHarness } from '../helpers/workflow-harness.ts';
 
@@ -21,55 +28,111 @@ const noShadow = { shadow: undefined };
 
 describe('separation of duties (the installation’s or the namespace’s rule)', () => {
   it('refuses the submitter’s approve and promote-now; a schedule’s promote by the submitter is noted and ignored', async () => {
-    const { outcome } = await withRelease({ spec: noShadow, stub: { stableVersion: 'v1', gateValues: good, separationOfDuties: true } }, async (handle) => {
-      const waiting = await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'awaiting approval');
-      assert.deepEqual(waiting.policy, { separationOfDuties: true }, 'the rule comes from releasePolicy, not from the start input');
-      await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice' }] }), refusedFor(/separation of duties/));
-      await assert.rejects(handle.executeUpdate(promoteUpdate, { args: [{ actor: 'alice' }] }), refusedFor(/separation of duties: alice submitted/));
-      await handle.signal(promoteSignal, { actor: 'alice', comment: 'scheduled promotion' });
-      await env().sleep(60_000);
-      const still = await handle.query(statusQuery);
-      assert.equal(still.phase, 'AwaitingApproval', 'the submitter’s scheduled promotion skipped nothing');
-      assert.equal(still.promoteNow, undefined);
-      assert.ok(still.timeline.some((t) => /promote-now by alice refused: separation of duties/.test(t.message)), 'the refusal is in the timeline');
-      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
-      return handle.result();
-    });
+    const { outcome } = await withRelease(
+      { spec: noShadow, stub: { stableVersion: 'v1', gateValues: good, separationOfDuties: true } },
+      async (handle) => {
+        const waiting = await waitForStatus(
+          handle,
+          (s) => s.phase === 'AwaitingApproval',
+          'awaiting approval',
+        );
+        assert.deepEqual(
+          waiting.policy,
+          { separationOfDuties: true },
+          'the rule comes from releasePolicy, not from the start input',
+        );
+        await assert.rejects(
+          handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice' }] }),
+          refusedFor(/separation of duties/),
+        );
+        await assert.rejects(
+          handle.executeUpdate(promoteUpdate, { args: [{ actor: 'alice' }] }),
+          refusedFor(/separation of duties: alice submitted/),
+        );
+        await handle.signal(promoteSignal, { actor: 'alice', comment: 'scheduled promotion' });
+        await env().sleep(60_000);
+        const still = await handle.query(statusQuery);
+        assert.equal(still.phase, 'AwaitingApproval', 'the submitter’s scheduled promotion skipped nothing');
+        assert.equal(still.promoteNow, undefined);
+        assert.ok(
+          still.timeline.some((t) => /promote-now by alice refused: separation of duties/.test(t.message)),
+          'the refusal is in the timeline',
+        );
+        await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.result, 'Promoted');
-    assert.deepEqual(outcome.approvals.map((a) => [a.decision, a.actor]), [['approved', 'bob']]);
+    assert.deepEqual(
+      outcome.approvals.map((a) => [a.decision, a.actor]),
+      [['approved', 'bob']],
+    );
   });
 });
 
 describe('promote-now and scheduled promotions', () => {
   it('a scheduled promotion during a pause waits until resume; the ended release is not paused', async () => {
-    const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '10m' }, { weight: 50, hold: '10m' }], gates: ['error-rate'] } };
-    const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
-      await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
-      await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'dave', comment: 'investigating latency' }] });
-      await handle.signal(promoteSignal, { actor: 'scheduler-bob', comment: 'scheduled promotion' });
-      await env().sleep(2 * 60 * 60_000);
-      const paused = await handle.query(statusQuery);
-      assert.equal(paused.stage, 'canary', 'nothing promoted through the pause');
-      assert.equal(paused.phase, 'Paused');
-      assert.deepEqual(paused.pauseReasons.map((r) => [r.reason, r.by]), [['human', 'dave']]);
-      assert.equal(paused.promoteNow?.by, 'scheduler-bob', 'the pending promotion is shown');
-      assert.ok(paused.timeline.some((t) => /promote-now requested by scheduler-bob \(scheduled promotion\); it waits until the release is resumed/.test(t.message)));
-      await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'dave' }] });
-      return handle.result();
-    });
+    const spec = {
+      ...noShadow,
+      canary: {
+        steps: [
+          { weight: 10, hold: '10m' },
+          { weight: 50, hold: '10m' },
+        ],
+        gates: ['error-rate'],
+      },
+    };
+    const { outcome, calls } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good } },
+      async (handle) => {
+        await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
+        await handle.executeUpdate(pauseUpdate, {
+          args: [{ actor: 'dave', comment: 'investigating latency' }],
+        });
+        await handle.signal(promoteSignal, { actor: 'scheduler-bob', comment: 'scheduled promotion' });
+        await env().sleep(2 * 60 * 60_000);
+        const paused = await handle.query(statusQuery);
+        assert.equal(paused.stage, 'canary', 'nothing promoted through the pause');
+        assert.equal(paused.phase, 'Paused');
+        assert.deepEqual(
+          paused.pauseReasons.map((r) => [r.reason, r.by]),
+          [['human', 'dave']],
+        );
+        assert.equal(paused.promoteNow?.by, 'scheduler-bob', 'the pending promotion is shown');
+        assert.ok(
+          paused.timeline.some((t) =>
+            /promote-now requested by scheduler-bob \(scheduled promotion\); it waits until the release is resumed/.test(
+              t.message,
+            ),
+          ),
+        );
+        await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'dave' }] });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.ok(!calls.includes('setTrafficWeights:50'), 'promote-now skipped the remaining step after resume');
   });
 
   for (const pause of [{}, { duration: '1h' }]) {
     it(`promote-now ends a ${pause.duration ? 'timed' : 'untimed'} pause step (it skips the plan, not a person’s pause)`, async () => {
-      const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }, { pause }, { weight: 50, hold: '1m' }] } };
-      const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle) => {
-        const paused = await waitForStatus(handle, (s) => s.pauseReasons.some((r) => r.reason === 'pause-step'), 'at the pause step');
-        assert.equal(paused.phase, 'Paused');
-        await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
-        return handle.result();
-      });
+      const spec = {
+        ...noShadow,
+        canary: { steps: [{ weight: 10, hold: '1m' }, { pause }, { weight: 50, hold: '1m' }] },
+      };
+      const { outcome, calls } = await withRelease(
+        { spec, stub: { stableVersion: 'v1', gateValues: good } },
+        async (handle) => {
+          const paused = await waitForStatus(
+            handle,
+            (s) => s.pauseReasons.some((r) => r.reason === 'pause-step'),
+            'at the pause step',
+          );
+          assert.equal(paused.phase, 'Paused');
+          await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
+          return handle.result();
+        },
+      );
       assert.equal(outcome.outcome.result, 'Promoted');
       assert.ok(!calls.includes('setTrafficWeights:50'));
     });
@@ -94,35 +157,54 @@ describe('promote-now and scheduled promotions', () => {
 describe('the candidate is watched', () => {
   it('rolls back at once when the candidate is deleted during a hold', async () => {
     const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '10m' }] } };
-    const { outcome, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good, watchCandidate: true } }, async (handle, stub) => {
-      while (!stub.calls.includes('watchCandidate')) await new Promise((resolve) => setTimeout(resolve, 50));
-      stub.touchCandidate({ delete: true });
-      return handle.result();
-    });
+    const { outcome, cluster } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good, watchCandidate: true } },
+      async (handle, stub) => {
+        while (!stub.calls.includes('watchCandidate'))
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        stub.touchCandidate({ delete: true });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.result, 'RolledBack');
     assert.equal(outcome.outcome.failureType, 'CandidateLost');
-    assert.match(outcome.outcome.reason, /the candidate fraud-detector-canary was deleted/);
+    assert.match(outcome.outcome.reason, /^the candidate Deployment fraud-detector-canary was deleted$/);
     assert.deepEqual(versionsAndTraffic(cluster).weights, { stable: 100, canary: 0 });
   });
 
   it('rolls back when the candidate is scaled to zero during a hold', async () => {
     const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '10m' }] } };
-    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good, watchCandidate: true } }, async (handle, stub) => {
-      while (!stub.calls.includes('watchCandidate')) await new Promise((resolve) => setTimeout(resolve, 50));
-      stub.touchCandidate({ available: 0 });
-      return handle.result();
-    });
+    const { outcome } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good, watchCandidate: true } },
+      async (handle, stub) => {
+        while (!stub.calls.includes('watchCandidate'))
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        stub.touchCandidate({ available: 0 });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.failureType, 'CandidateLost');
     assert.match(outcome.outcome.reason, /0 available pods/);
   });
 
   it('a candidate deleted between steps gets no more traffic: checked before the weight moves', async () => {
-    const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }, { weight: 50, hold: '1m' }] } };
-    const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle, stub) => {
-      await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%', 1_000);
-      stub.touchCandidate({ delete: true });
-      return handle.result();
-    });
+    const spec = {
+      ...noShadow,
+      canary: {
+        steps: [
+          { weight: 10, hold: '1m' },
+          { weight: 50, hold: '1m' },
+        ],
+      },
+    };
+    const { outcome, calls } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good } },
+      async (handle, stub) => {
+        await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%', 1_000);
+        stub.touchCandidate({ delete: true });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.failureType, 'CandidateLost');
     assert.match(outcome.outcome.reason, /was deleted \(seen before 50% of traffic moved to it\)/);
     assert.ok(!calls.includes('setTrafficWeights:50'));
@@ -130,11 +212,14 @@ describe('the candidate is watched', () => {
 
   it('a candidate without available pods is not promoted', async () => {
     const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }] } };
-    const { outcome, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, async (handle, stub) => {
-      await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%', 1_000);
-      stub.touchCandidate({ available: 0 });
-      return handle.result();
-    });
+    const { outcome, calls } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good } },
+      async (handle, stub) => {
+        await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%', 1_000);
+        stub.touchCandidate({ available: 0 });
+        return handle.result();
+      },
+    );
     assert.equal(outcome.outcome.failureType, 'CandidateLost');
     assert.match(outcome.outcome.reason, /no available pods .*before the promotion/);
     assert.ok(!calls.includes('deployStable'), 'the stable was never rolled to a candidate nobody saw serve');
@@ -144,24 +229,55 @@ describe('the candidate is watched', () => {
 describe('gates: errors, misconfiguration, counts, windows', () => {
   it('a misconfigured gate ends the release at once, naming what is missing', async () => {
     const { outcome, measurementIds } = await withRelease(
-      { spec: noShadow, stub: { stableVersion: 'v1', gateValues: good, gateMisconfigured: { 'error-rate': 'Secret ml-serving/prom-token does not exist' } } },
+      {
+        spec: noShadow,
+        stub: {
+          stableVersion: 'v1',
+          gateValues: good,
+          gateMisconfigured: { 'error-rate': 'Secret ml-serving/prom-token does not exist' },
+        },
+      },
       (h) => h.result(),
     );
     assert.equal(outcome.outcome.result, 'RolledBack');
     assert.equal(outcome.outcome.failureType, 'GateMisconfigured');
-    assert.match(outcome.outcome.reason, /gate error-rate is misconfigured: Secret ml-serving\/prom-token does not exist/);
+    assert.match(
+      outcome.outcome.reason,
+      /gate error-rate is misconfigured: Secret ml-serving\/prom-token does not exist/,
+    );
     assert.equal(measurementIds.length, 1, 'not retried, not taken again');
   });
 
   it('failureLimit counts across the steps of a stage, not per step', async () => {
     const spec = {
       ...noShadow,
-      canary: { steps: [{ weight: 10, hold: '1m' }, { weight: 20, hold: '1m' }, { weight: 30, hold: '1m' }], gates: ['error-rate'] },
-      gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s', failureLimit: 1 }],
+      canary: {
+        steps: [
+          { weight: 10, hold: '1m' },
+          { weight: 20, hold: '1m' },
+          { weight: 30, hold: '1m' },
+        ],
+        gates: ['error-rate'],
+      },
+      gates: [
+        {
+          name: 'error-rate',
+          prometheus: { query: 'errors' },
+          pass: { max: 0.01 },
+          interval: '30s',
+          failureLimit: 1,
+        },
+      ],
     };
     const gateValues = { 'error-rate': (i: number) => (i === 0 || i === 2 ? 0.5 : 0.001) };
-    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues } }, (h) => h.result());
-    assert.equal(outcome.outcome.result, 'RolledBack', 'two failures with failureLimit 1, one in each of two steps');
+    const { outcome } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues } }, (h) =>
+      h.result(),
+    );
+    assert.equal(
+      outcome.outcome.result,
+      'RolledBack',
+      'two failures with failureLimit 1, one in each of two steps',
+    );
     assert.equal(outcome.outcome.failureType, 'GateFailed');
   });
 
@@ -169,9 +285,20 @@ describe('gates: errors, misconfiguration, counts, windows', () => {
     const spec = {
       ...noShadow,
       canary: { steps: [{ weight: 10, hold: '30s' }], gates: ['error-rate'] },
-      gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s', consecutiveSuccesses: 3 }],
+      gates: [
+        {
+          name: 'error-rate',
+          prometheus: { query: 'errors' },
+          pass: { max: 0.01 },
+          interval: '30s',
+          consecutiveSuccesses: 3,
+        },
+      ],
     };
-    const { outcome, measurementIds, calls } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    const { outcome, measurementIds, calls } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good } },
+      (h) => h.result(),
+    );
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.ok(measurementIds.length >= 3, `measured ${measurementIds.length} times before the step ended`);
     assert.ok(calls.indexOf('deployStable') > 0);
@@ -179,16 +306,36 @@ describe('gates: errors, misconfiguration, counts, windows', () => {
 
   it('measurements are asked for the step’s own window ({{window}}): the time since its traffic took effect', async () => {
     const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '2m' }], gates: ['error-rate'] } };
-    const { windows } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    const { windows } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good } }, (h) =>
+      h.result(),
+    );
     assert.equal(windows[0], 30, 'the first measurement one interval after the weight moved');
-    assert.ok(windows.every((w, i) => i === 0 || (w ?? 0) > (windows[i - 1] ?? 0)), `windows grow within the step: ${windows.join(',')}`);
+    assert.ok(
+      windows.every((w, i) => i === 0 || (w ?? 0) > (windows[i - 1] ?? 0)),
+      `windows grow within the step: ${windows.join(',')}`,
+    );
   });
 
   it('windows that a freeze covers for over a year fail as NoPromotionWindow, not as an approval timeout', async () => {
-    const now = Date.now();
+    const now = await env().currentTimeMs(); // the server's clock: earlier tests skipped it ahead
     const windows = [{ days: ['Mon' as const], from: '09:00', to: '10:00', timezone: 'UTC' }];
-    const promote = { approval: { required: false }, windows, freezes: [{ from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 2 * 366 * 86_400_000).toISOString() }] };
-    const { outcome } = await withRelease({ spec: { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }] }, promote }, stub: { stableVersion: 'v1', gateValues: good } }, (h) => h.result());
+    const promote = {
+      approval: { required: false },
+      windows,
+      freezes: [
+        {
+          from: new Date(now - 86_400_000).toISOString(),
+          to: new Date(now + 2 * 366 * 86_400_000).toISOString(),
+        },
+      ],
+    };
+    const { outcome } = await withRelease(
+      {
+        spec: { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }] }, promote },
+        stub: { stableVersion: 'v1', gateValues: good },
+      },
+      (h) => h.result(),
+    );
     assert.equal(outcome.outcome.failureType, 'NoPromotionWindow');
   });
 });
@@ -196,25 +343,41 @@ describe('gates: errors, misconfiguration, counts, windows', () => {
 describe('promotion is final; rollback removes what the release made', () => {
   it('a cleanup that fails after stable serves the new version is retried, never a rollback', async () => {
     const spec = { ...noShadow, canary: { steps: [{ weight: 10, hold: '1m' }] } };
-    const { outcome, calls, cluster } = await withRelease({ spec, stub: { stableVersion: 'v1', gateValues: good, removeCandidateFailures: 2 } }, (h) => h.result());
+    const { outcome, calls, cluster } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good, removeCandidateFailures: 2 } },
+      (h) => h.result(),
+    );
     assert.equal(outcome.outcome.result, 'Promoted');
     assert.ok(!calls.includes('restoreStable'), 'the old stable was not put back');
     assert.equal(calls.filter((c) => c === 'removeCandidate').length, 3);
-    assert.deepEqual(versionsAndTraffic(cluster), { stable: 'v2', candidate: null, weights: { stable: 100, canary: 0 }, mirror: null });
+    assert.deepEqual(versionsAndTraffic(cluster), {
+      stable: 'v2',
+      candidate: null,
+      weights: { stable: 100, canary: 0 },
+      mirror: null,
+    });
   });
 
   it('a first release rolled back removes the Deployment, Services and route it created', async () => {
     const gateValues = { 'error-rate': () => 0.5 };
-    const { outcome, calls, cluster } = await withRelease({ stub: { stableVersion: null, gateValues } }, (h) => h.result());
+    const { outcome, calls, cluster } = await withRelease(
+      { stub: { stableVersion: null, gateValues } },
+      (h) => h.result(),
+    );
     assert.equal(outcome.outcome.result, 'RolledBack');
-    assert.ok(calls.includes('removeReleaseObjects:fraud-detector,fraud-detector-stable,fraud-detector-canary,route'), calls.join(' '));
+    assert.ok(
+      calls.includes('removeReleaseObjects:fraud-detector,fraud-detector-stable,fraud-detector-canary,route'),
+      calls.join(' '),
+    );
     assert.deepEqual(cluster.objects, { services: [], route: false });
     assert.equal(cluster.stable, null);
   });
 
   it('Services and route that existed before a release stay after its rollback', async () => {
     const gateValues = { 'error-rate': () => 0.5 };
-    const { calls } = await withRelease({ spec: noShadow, stub: { stableVersion: 'v1', gateValues } }, (h) => h.result());
+    const { calls } = await withRelease({ spec: noShadow, stub: { stableVersion: 'v1', gateValues } }, (h) =>
+      h.result(),
+    );
     assert.ok(!calls.some((c) => c.startsWith('removeReleaseObjects')));
   });
 
@@ -237,13 +400,14 @@ describe('promotion is final; rollback removes what the release made', () => {
   });
 
   it('a retry records the run it retries', async () => {
-    await withRelease({ spec: noShadow, stub: { stableVersion: 'v1', gateValues: good }, input: { retryOf: 'run-123' } }, async (handle) => {
-      const status = await handle.query(statusQuery);
-      assert.equal(status.retryOf, 'run-123');
-      assert.ok(status.timeline.some((t) => /retry of run run-123/.test(t.message)));
-      await handle.terminate('test done');
-    });
+    await withRelease(
+      { spec: noShadow, stub: { stableVersion: 'v1', gateValues: good }, input: { retryOf: 'run-123' } },
+      async (handle) => {
+        const status = await handle.query(statusQuery);
+        assert.equal(status.retryOf, 'run-123');
+        assert.ok(status.timeline.some((t) => /retry of run run-123/.test(t.message)));
+        await handle.terminate('test done');
+      },
+    );
   });
 });
-
-

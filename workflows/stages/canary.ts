@@ -21,7 +21,7 @@ export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<
   if (canary > 0) await assertCandidateServes(run, `before ${canary}% of traffic moved to it`);
   await kube.setTrafficWeights({ spec, weights });
   if (spec.traffic.router === 'replica-ratio') {
-    await waitForTrack(run, 'canary');
+    await waitForTrack(run, 'canary', { scaling: true });
   }
   run.status.weights = weights;
   run.trafficTookEffect();

@@ -2,7 +2,13 @@
 // Deployment ends the release at once when it is deleted, replaced or has no available pods, and
 // before traffic moves or the promotion starts a read checks the same. Either way the failure is
 // CandidateLost with a sentence that says what happened.
-import { ApplicationFailure, condition, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  patched,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { kube } from '../activities.ts';
 import { FailureType } from '../failures.ts';
@@ -16,7 +22,10 @@ const watcher = proxyActivities<Activities>({
 });
 
 function candidateLost(run: ReleaseRun, how: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`the candidate ${run.spec.model}-canary ${how}`, FailureType.CandidateLost);
+  return ApplicationFailure.nonRetryable(
+    `the candidate Deployment ${run.spec.model}-canary ${how}`,
+    FailureType.CandidateLost,
+  );
 }
 
 /** Available pods the candidate must keep: all tracks that may get traffic need one. */
@@ -36,11 +45,23 @@ export function watchesCandidate(run: ReleaseRun): boolean {
 export async function untilCandidateLost(run: ReleaseRun): Promise<never> {
   const uid = run.candidateUid ?? '';
   try {
-    const lost = await watcher.watchCandidate({ namespace: run.spec.namespace, model: run.spec.model, uid, minAvailable: minAvailable(run) });
-    throw candidateLost(run, lost.reason.replace(/^the candidate \S+ /, ''));
+    const lost = await watcher.watchCandidate({
+      namespace: run.spec.namespace,
+      model: run.spec.model,
+      uid,
+      minAvailable: minAvailable(run),
+    });
+    // The activity's reason is a whole sentence naming the candidate.
+    throw ApplicationFailure.nonRetryable(lost.reason, FailureType.CandidateLost);
   } catch (error) {
-    if (isCancellation(error) || (error instanceof ApplicationFailure && error.type === FailureType.CandidateLost)) throw error;
-    run.note(`could not watch the candidate (${error instanceof Error ? error.message : String(error)}); it is checked before traffic moves and before promotion`);
+    if (
+      isCancellation(error) ||
+      (error instanceof ApplicationFailure && error.type === FailureType.CandidateLost)
+    )
+      throw error;
+    run.note(
+      `could not watch the candidate (${error instanceof Error ? error.message : String(error)}); it is checked before traffic moves and before promotion`,
+    );
     await condition(() => false);
     throw error;
   }
@@ -52,10 +73,14 @@ export async function assertCandidateServes(run: ReleaseRun, before: string): Pr
   if (uid === undefined || !patched('check-candidate')) return;
   const seen = await kube.observeCandidate({ namespace: run.spec.namespace, model: run.spec.model });
   if (!seen.exists) throw candidateLost(run, `was deleted (seen ${before})`);
-  if (seen.uid !== uid) throw candidateLost(run, `was replaced by another Deployment of that name (seen ${before})`);
+  if (seen.uid !== uid)
+    throw candidateLost(run, `was replaced by another Deployment of that name (seen ${before})`);
   if (seen.deleting) throw candidateLost(run, `is being deleted (seen ${before})`);
   const needed = run.spec.traffic.router === 'gateway-api' ? 1 : 0;
   if (seen.availableReplicas < needed) {
-    throw candidateLost(run, `has no available pods (${seen.readyReplicas}/${seen.replicas} ready, seen ${before}): it cannot take traffic`);
+    throw candidateLost(
+      run,
+      `has no available pods (${seen.readyReplicas}/${seen.replicas} ready, seen ${before}): it cannot take traffic`,
+    );
   }
 }
