@@ -17,7 +17,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test's describe/it return promises the runner itself tracks.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -32,7 +36,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflows are deterministic: no Node built-ins.',
+          })),
           patterns: [
             {
               group: ['**/activities/**', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'],
@@ -53,7 +60,11 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: 'Read time through workflows/clock.ts (the sandbox clock, replay-safe).' },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Read time through workflows/clock.ts (the sandbox clock, replay-safe).',
+        },
       ],
     },
   },

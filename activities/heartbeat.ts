@@ -9,7 +9,10 @@ export interface Heartbeat {
   signal: AbortSignal;
 }
 
-export async function whileHeartbeating<T>(fn: (heartbeat: Heartbeat) => Promise<T>, everyMs = 2_000): Promise<T> {
+export async function whileHeartbeating<T>(
+  fn: (heartbeat: Heartbeat) => Promise<T>,
+  everyMs = 2_000,
+): Promise<T> {
   const context = Context.current();
   let details: unknown = undefined;
   context.heartbeat(details);

@@ -65,7 +65,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     try {
       done(null, parseJsonBody(body as string));
     } catch (error) {
-      done(error instanceof ProblemError ? error : new ProblemError(400, 'the body is not valid JSON'), undefined);
+      done(
+        error instanceof ProblemError ? error : new ProblemError(400, 'the body is not valid JSON'),
+        undefined,
+      );
     }
   });
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {

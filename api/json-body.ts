@@ -3,14 +3,19 @@
 import { ProblemError } from './errors.ts';
 
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw new ProblemError(400, 'the body is empty: send a JSON object, or no content-type');
+  if (text.trim() === '')
+    throw new ProblemError(400, 'the body is empty: send a JSON object, or no content-type');
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
-      if (key === '__proto__') throw new ProblemError(400, 'the body has a key named "__proto__", which is not allowed');
+      if (key === '__proto__')
+        throw new ProblemError(400, 'the body has a key named "__proto__", which is not allowed');
       return value;
     });
   } catch (error) {
     if (error instanceof ProblemError) throw error;
-    throw new ProblemError(400, `the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ProblemError(
+      400,
+      `the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -14,7 +14,9 @@ import { buildApp } from '../api/app.ts';
 import { sha256Hex, TokenAuthenticator } from '../api/auth/tokens.ts';
 import { releaseSpec } from '../test/helpers/release-fixtures.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } },
+});
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 
@@ -30,15 +32,24 @@ const taskQueue = `api-bench-${process.pid}`;
 const worker = await Worker.create({
   connection: await NativeConnection.connect({ address }),
   taskQueue,
-  workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), logger: new DefaultLogger('ERROR') }),
-  activities: createActivities({ kubernetes: createKubernetesClients(kc), prometheusUrl: process.env.PROMETHEUS_URL, temporalClient: client }),
+  workflowBundle: await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  }),
+  activities: createActivities({
+    kubernetes: createKubernetesClients(kc),
+    prometheusUrl: process.env.PROMETHEUS_URL,
+    temporalClient: client,
+  }),
 });
 const running = worker.run();
 const token = 'bench-token';
 const app = await buildApp({
   client,
   kubernetes: createKubernetesClients(kc),
-  authenticator: new TokenAuthenticator([{ subject: 'bench', roles: ['admin'], tokenSha256: sha256Hex(token) }]),
+  authenticator: new TokenAuthenticator([
+    { subject: 'bench', roles: ['admin'], tokenSha256: sha256Hex(token) },
+  ]),
   taskQueue,
   logLevel: 'warn',
 });
@@ -65,7 +76,8 @@ async function load(total: number, parallel: number, send: () => Promise<Respons
   return latencies.sort((a, b) => a - b);
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 const summary = (sorted: number[], seconds: number) => ({
   requests: sorted.length,
   p50Ms: Number(quantile(sorted, 0.5).toFixed(1)),
@@ -78,22 +90,32 @@ try {
   const spec = JSON.stringify(releaseSpec({ namespace, model: 'bench', version: 'v1' }));
   // A release to read: the first release of `bench`, finished.
   const started = await fetch(`${base}/v1/releases`, { method: 'POST', headers, body: spec });
-  if (started.status !== 202) throw new Error(`could not start the release to read: ${started.status} ${await started.text()}`);
+  if (started.status !== 202)
+    throw new Error(`could not start the release to read: ${started.status} ${await started.text()}`);
   await client.workflow.getHandle(`release/${namespace}/bench`).result();
 
   const results: Record<string, ReturnType<typeof summary>> = {};
   const warm = () => fetch(`${base}/v1/releases?dryRun=true`, { method: 'POST', headers, body: spec });
   await load(20, 4, warm);
   let t = performance.now();
-  results['POST /v1/releases?dryRun=true'] = summary(await load(requests, concurrency, warm), (performance.now() - t) / 1000);
+  results['POST /v1/releases?dryRun=true'] = summary(
+    await load(requests, concurrency, warm),
+    (performance.now() - t) / 1000,
+  );
   const read = () => fetch(`${base}/v1/releases/${namespace}/bench`, { headers });
   await load(20, 4, read);
   t = performance.now();
-  results['GET /v1/releases/{ns}/{model}'] = summary(await load(requests, concurrency, read), (performance.now() - t) / 1000);
+  results['GET /v1/releases/{ns}/{model}'] = summary(
+    await load(requests, concurrency, read),
+    (performance.now() - t) / 1000,
+  );
 
   console.log(JSON.stringify({ concurrency, requestsPerCase: requests, results }));
-  console.log(`\n| request (concurrency ${concurrency}) | n | p50 ms | p99 ms | max ms | req/s |\n|---|---|---|---|---|---|`);
-  for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${r.requests} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.perSecond} |`);
+  console.log(
+    `\n| request (concurrency ${concurrency}) | n | p50 ms | p99 ms | max ms | req/s |\n|---|---|---|---|---|---|`,
+  );
+  for (const [name, r] of Object.entries(results))
+    console.log(`| ${name} | ${r.requests} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.perSecond} |`);
 } finally {
   await app.close();
   worker.shutdown();

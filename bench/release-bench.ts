@@ -33,16 +33,32 @@ const taskQueue = `bench-${process.pid}`;
 const worker = await Worker.create({
   connection: await NativeConnection.connect({ address }),
   taskQueue,
-  workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), logger: new DefaultLogger('ERROR') }),
-  activities: createActivities({ kubernetes: createKubernetesClients(kc), prometheusUrl: process.env.PROMETHEUS_URL }),
+  workflowBundle: await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  }),
+  activities: createActivities({
+    kubernetes: createKubernetesClients(kc),
+    prometheusUrl: process.env.PROMETHEUS_URL,
+  }),
 });
 const running = worker.run();
 
-async function runRelease(model: string, version: string, extra: Parameters<typeof releaseSpec>[0]['annotations'], steps: Array<{ weight: number; hold: string }>) {
+async function runRelease(
+  model: string,
+  version: string,
+  extra: Parameters<typeof releaseSpec>[0]['annotations'],
+  steps: Array<{ weight: number; hold: string }>,
+) {
   const handle = await client.workflow.start(release, {
     taskQueue,
     workflowId: `bench-${namespace}-${model}-${version}`,
-    args: [{ spec: releaseSpec({ namespace, model, version, ...(extra ? { annotations: extra } : {}), steps }), submittedBy: 'bench' }],
+    args: [
+      {
+        spec: releaseSpec({ namespace, model, version, ...(extra ? { annotations: extra } : {}), steps }),
+        submittedBy: 'bench',
+      },
+    ],
   });
   const result = await handle.result();
   return { result, status: await handle.query(statusQuery) };
@@ -55,11 +71,20 @@ function watchRouteReset(model: string): { seen: Promise<number>; stop: () => vo
   let armed = false;
   const seen = new Promise<number>((resolve) => {
     void watch
-      .watch(`/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes`, { fieldSelector: `metadata.name=${model}` }, (_phase, obj: { spec?: { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> } }) => {
-        const canary = obj.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === `${model}-canary`)?.weight ?? 0;
-        if (canary > 0) armed = true;
-        else if (armed) resolve(Date.now());
-      }, () => undefined)
+      .watch(
+        `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes`,
+        { fieldSelector: `metadata.name=${model}` },
+        (
+          _phase,
+          obj: { spec?: { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> } },
+        ) => {
+          const canary =
+            obj.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === `${model}-canary`)?.weight ?? 0;
+          if (canary > 0) armed = true;
+          else if (armed) resolve(Date.now());
+        },
+        () => undefined,
+      )
       .then((c) => (controller = c));
   });
   return { seen, stop: () => controller?.abort() };
@@ -71,9 +96,16 @@ try {
   for (let i = 0; i < runs; i++) {
     const model = `ovh-${i}`;
     await runRelease(model, 'v1', undefined, [{ weight: 50, hold: '1s' }]);
-    const { result, status } = await runRelease(model, 'v2', undefined, STEPS.map((weight) => ({ weight, hold: `${HOLD_MS}ms` })));
+    const { result, status } = await runRelease(
+      model,
+      'v2',
+      undefined,
+      STEPS.map((weight) => ({ weight, hold: `${HOLD_MS}ms` })),
+    );
     if (result.outcome.result !== 'Promoted') throw new Error(`overhead run ${i}: ${result.outcome.reason}`);
-    const starts = status.timeline.filter((t) => /^canary step \d+\/\d+:/.test(t.message)).map((t) => Date.parse(t.at));
+    const starts = status.timeline
+      .filter((t) => /^canary step \d+\/\d+:/.test(t.message))
+      .map((t) => Date.parse(t.at));
     const promote = status.timeline.find((t) => t.stage === 'promote');
     const ends = [...starts.slice(1), promote ? Date.parse(promote.at) : NaN];
     starts.forEach((s, k) => overheads.push(ends[k]! - s - HOLD_MS));
@@ -82,9 +114,12 @@ try {
     const model = `react-${i}`;
     await runRelease(model, 'v1', undefined, [{ weight: 50, hold: '1s' }]);
     const watcher = watchRouteReset(model);
-    const { result } = await runRelease(model, 'v2', { 'sim.slipway.dev/error-rate': '0.5' }, [{ weight: 50, hold: '60s' }]);
+    const { result } = await runRelease(model, 'v2', { 'sim.slipway.dev/error-rate': '0.5' }, [
+      { weight: 50, hold: '60s' },
+    ]);
     const at = result.outcome.decidingMeasurement?.at;
-    if (result.outcome.failureType !== 'GateFailed' || !at) throw new Error(`reaction run ${i}: ${result.outcome.reason}`);
+    if (result.outcome.failureType !== 'GateFailed' || !at)
+      throw new Error(`reaction run ${i}: ${result.outcome.reason}`);
     reactions.push((await watcher.seen) - Date.parse(at));
     watcher.stop();
   }
@@ -96,7 +131,12 @@ try {
 
 const summary = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, median: s[Math.floor((s.length - 1) / 2)] ?? NaN, p90: s[Math.floor(0.9 * (s.length - 1))] ?? NaN, worst: s[s.length - 1] ?? NaN };
+  return {
+    n: s.length,
+    median: s[Math.floor((s.length - 1) / 2)] ?? NaN,
+    p90: s[Math.floor(0.9 * (s.length - 1))] ?? NaN,
+    worst: s[s.length - 1] ?? NaN,
+  };
 };
 const figures = {
   benchmark: 'release-workflow',
@@ -110,7 +150,10 @@ const figures = {
 };
 console.log(JSON.stringify(figures, null, 2));
 console.log('\n| figure | n | median | p90 | worst | target |\n|---|---|---|---|---|---|');
-for (const [name, key, target] of [['overhead per step (ms)', 'overheadPerStepMs', '< 100'], ['reaction to 100% stable (ms)', 'reactionMs', '<= interval + 1000 = 3000']] as const) {
+for (const [name, key, target] of [
+  ['overhead per step (ms)', 'overheadPerStepMs', '< 100'],
+  ['reaction to 100% stable (ms)', 'reactionMs', '<= interval + 1000 = 3000'],
+] as const) {
   const f = figures[key];
   console.log(`| ${name} | ${f.n} | ${f.median} | ${f.p90} | ${f.worst} | ${target} |`);
 }

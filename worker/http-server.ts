@@ -11,7 +11,11 @@ export interface WorkerHttpServer {
   address: string;
 }
 
-export async function startWorkerHttpServer(bind: string, temporalMetricsBind: string, state: () => State): Promise<WorkerHttpServer> {
+export async function startWorkerHttpServer(
+  bind: string,
+  temporalMetricsBind: string,
+  state: () => State,
+): Promise<WorkerHttpServer> {
   const sep = bind.lastIndexOf(':');
   const server = createServer((request, response) => {
     const current = state();

@@ -33,7 +33,9 @@ if (bundlePath) {
   try {
     bundleCode = readFileSync(bundlePath, 'utf8');
   } catch (error) {
-    configurationError(`cannot read SLIPWAY_WORKFLOW_BUNDLE ${bundlePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    configurationError(
+      `cannot read SLIPWAY_WORKFLOW_BUNDLE ${bundlePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
 }
 
@@ -52,9 +54,20 @@ try {
     ...(bundleCode ? { workflowBundle: { code: bundleCode, sourceMap: '' } } : {}),
   });
   const { worker } = releaseWorker;
-  const http = config.SLIPWAY_WORKER_HTTP === 'off' ? undefined : await startWorkerHttpServer(config.SLIPWAY_WORKER_HTTP, config.SLIPWAY_TEMPORAL_METRICS, () => worker.getState());
+  const http =
+    config.SLIPWAY_WORKER_HTTP === 'off'
+      ? undefined
+      : await startWorkerHttpServer(config.SLIPWAY_WORKER_HTTP, config.SLIPWAY_TEMPORAL_METRICS, () =>
+          worker.getState(),
+        );
   logger.info(
-    { taskQueue: config.SLIPWAY_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, http: http?.address ?? 'off', bundle: bundlePath ?? null },
+    {
+      taskQueue: config.SLIPWAY_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      http: http?.address ?? 'off',
+      bundle: bundlePath ?? null,
+    },
     'worker started',
   );
   await worker.run();

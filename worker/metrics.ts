@@ -11,7 +11,9 @@ collectDefaultMetrics({ register: processMetrics, prefix: 'slipway_worker_' });
 export function temporalTelemetry(bind: string): TelemetryOptions {
   if (bind === 'off') return {};
   // Counters get the conventional `_total` suffix, durations are in seconds.
-  return { metrics: { prometheus: { bindAddress: bind, countersTotalSuffix: true, useSecondsForDurations: true } } };
+  return {
+    metrics: { prometheus: { bindAddress: bind, countersTotalSuffix: true, useSecondsForDurations: true } },
+  };
 }
 
 /** Where to scrape the runtime's exporter from this process (a wildcard bind is reached on loopback). */

@@ -27,12 +27,20 @@ function readConfiguredFile(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new Error(`invalid configuration: ${variable} names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw new Error(
+      `invalid configuration: ${variable} names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { cause: error },
+    );
   }
 }
 
 export function connectionOptions(config: TemporalConnectionEnv): TemporalConnectionOptions {
-  const { TEMPORAL_API_KEY: apiKey, TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca } = config;
+  const {
+    TEMPORAL_API_KEY: apiKey,
+    TEMPORAL_TLS_CERT: cert,
+    TEMPORAL_TLS_KEY: key,
+    TEMPORAL_TLS_CA: ca,
+  } = config;
   if ((cert === undefined) !== (key === undefined)) {
     throw new Error('invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
   }
@@ -44,7 +52,14 @@ export function connectionOptions(config: TemporalConnectionEnv): TemporalConnec
     tls: {
       ...(config.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME } : {}),
       ...(ca ? { serverRootCACertificate: readConfiguredFile('TEMPORAL_TLS_CA', ca) } : {}),
-      ...(cert && key ? { clientCertPair: { crt: readConfiguredFile('TEMPORAL_TLS_CERT', cert), key: readConfiguredFile('TEMPORAL_TLS_KEY', key) } } : {}),
+      ...(cert && key
+        ? {
+            clientCertPair: {
+              crt: readConfiguredFile('TEMPORAL_TLS_CERT', cert),
+              key: readConfiguredFile('TEMPORAL_TLS_KEY', key),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -74,7 +74,9 @@ export class Compensations {
     const { spec } = this;
     this.record({
       name: 'stable',
-      says: snapshot.exists ? `stable Deployment restored to ${snapshot.version ?? 'its previous template'}` : 'stable Deployment deleted (there was none before)',
+      says: snapshot.exists
+        ? `stable Deployment restored to ${snapshot.version ?? 'its previous template'}`
+        : 'stable Deployment deleted (there was none before)',
       undo: async () => {
         await compensation.restoreStable({ spec, snapshot });
         if (snapshot.exists) await this.awaitStableRollout().catch(() => undefined);
@@ -85,23 +87,39 @@ export class Compensations {
   /** The candidate Deployment exists (or is about to). */
   candidateMayExist(): void {
     const { spec } = this;
-    this.record({ name: 'candidate', says: 'candidate Deployment removed', undo: () => compensation.removeCandidate({ spec }) });
+    this.record({
+      name: 'candidate',
+      says: 'candidate Deployment removed',
+      undo: () => compensation.removeCandidate({ spec }),
+    });
   }
 
   /** A build Job is about to run. */
   buildJobMayRun(name: string): void {
     const { namespace } = this.spec;
-    this.record({ name: 'build-job', says: `build Job ${name} deleted`, undo: () => compensation.deleteJob({ namespace, name }) });
+    this.record({
+      name: 'build-job',
+      says: `build Job ${name} deleted`,
+      undo: () => compensation.deleteJob({ namespace, name }),
+    });
   }
 
   /** The release may create its Services and route: those absent in `before` go on rollback. */
   objectsMayBeCreated(before: ObjectsBefore): void {
     const { spec } = this;
-    const services = [spec.model, `${spec.model}-stable`, `${spec.model}-canary`].filter((name) => !before.services.includes(name));
+    const services = [spec.model, `${spec.model}-stable`, `${spec.model}-canary`].filter(
+      (name) => !before.services.includes(name),
+    );
     const route = spec.traffic.router === 'gateway-api' && !before.route;
     if (services.length === 0 && !route) return;
-    const what = [...services.map((s) => `Service ${s}`), ...(route ? [`HTTPRoute ${spec.model}`] : [])].join(', ');
-    this.record({ name: 'created-objects', says: `removed what this release created: ${what}`, undo: () => compensation.removeReleaseObjects({ spec, services, route }) });
+    const what = [...services.map((s) => `Service ${s}`), ...(route ? [`HTTPRoute ${spec.model}`] : [])].join(
+      ', ',
+    );
+    this.record({
+      name: 'created-objects',
+      says: `removed what this release created: ${what}`,
+      undo: () => compensation.removeReleaseObjects({ spec, services, route }),
+    });
   }
 
   /** Nothing to undo any more for `name` (e.g. the build Job finished, the promotion took). */

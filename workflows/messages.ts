@@ -12,7 +12,9 @@ export const Actor = z.strictObject({
 });
 export type Actor = z.infer<typeof Actor>;
 
-export const RejectInput = Actor.extend({ comment: z.string().min(1, 'a rejection needs a comment').max(2000) });
+export const RejectInput = Actor.extend({
+  comment: z.string().min(1, 'a rejection needs a comment').max(2000),
+});
 export type RejectInput = z.infer<typeof RejectInput>;
 
 export const approveUpdate = defineUpdate<ReleaseStatus, [Actor]>('approve');

@@ -22,15 +22,21 @@ function tagsOf({ namespace, model }: ModelTags): { model_namespace: string; mod
 
 /** A release ended. */
 export function countRelease(tags: ModelTags, outcome: Outcome): void {
-  metricMeter.createCounter(METRIC_NAMES.releases, 'releases', 'Releases that ended, by outcome').add(1, { ...tagsOf(tags), outcome });
+  metricMeter
+    .createCounter(METRIC_NAMES.releases, 'releases', 'Releases that ended, by outcome')
+    .add(1, { ...tagsOf(tags), outcome });
 }
 
 /** A stage ended after `seconds` (paused and waiting time included: it is what users wait). */
 export function observeStage(tags: ModelTags, stage: Stage, seconds: number): void {
-  metricMeter.createHistogram(METRIC_NAMES.stageDuration, 'float', 's', 'Time spent in each release stage').record(seconds, { ...tagsOf(tags), stage });
+  metricMeter
+    .createHistogram(METRIC_NAMES.stageDuration, 'float', 's', 'Time spent in each release stage')
+    .record(seconds, { ...tagsOf(tags), stage });
 }
 
 /** One gate measurement, by verdict. */
 export function countGateMeasurement(tags: ModelTags, gate: string, provider: string, verdict: string): void {
-  metricMeter.createCounter(METRIC_NAMES.gateMeasurements, 'measurements', 'Gate measurements by verdict').add(1, { ...tagsOf(tags), gate, provider, verdict });
+  metricMeter
+    .createCounter(METRIC_NAMES.gateMeasurements, 'measurements', 'Gate measurements by verdict')
+    .add(1, { ...tagsOf(tags), gate, provider, verdict });
 }

@@ -11,13 +11,19 @@ export interface PromoteOnScheduleInput {
   actor: string;
 }
 
-export async function promoteOnSchedule(input: PromoteOnScheduleInput): Promise<'signalled' | 'no-active-release'> {
+export async function promoteOnSchedule(
+  input: PromoteOnScheduleInput,
+): Promise<'signalled' | 'no-active-release'> {
   const handle = getExternalWorkflowHandle(releaseWorkflowId(input.namespace, input.model));
   try {
     await handle.signal(promoteSignal, { actor: input.actor, comment: 'scheduled promotion' });
     return 'signalled';
   } catch (error) {
-    log.warn('no active release to promote', { namespace: input.namespace, model: input.model, error: String(error) });
+    log.warn('no active release to promote', {
+      namespace: input.namespace,
+      model: input.model,
+      error: String(error),
+    });
     return 'no-active-release';
   }
 }

@@ -8,7 +8,13 @@
 // - promote-now skips the plan: remaining weight steps, pause steps, approval steps, the promotion
 //   approval and windows (not freezes). Under separation of duties the submitter may not use it.
 // - approve/reject decide the pending decision only: a gate verdict before an approval behind it.
-import { ApplicationFailure, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { events, waiting } from './activities.ts';
 import { workflowIsoNow, workflowNow } from './clock.ts';
 import { Compensations } from './compensations.ts';
@@ -62,7 +68,11 @@ export class ReleaseRun {
     this.spec = spec;
     this.policy = policy;
     this.compensations = new Compensations(spec, () =>
-      waiting((spec.serving.progressDeadlineSeconds + 120) * 1000).waitForRollout({ namespace: spec.namespace, model: spec.model, track: 'stable' }),
+      waiting((spec.serving.progressDeadlineSeconds + 120) * 1000).waitForRollout({
+        namespace: spec.namespace,
+        model: spec.model,
+        track: 'stable',
+      }),
     );
     this.stageStartedAt = workflowNow();
     const now = workflowIsoNow();
@@ -99,7 +109,8 @@ export class ReleaseRun {
   note(message: string): void {
     const now = workflowIsoNow();
     this.status.timeline.push({ at: now, stage: this.status.stage, message });
-    if (this.status.timeline.length > TIMELINE_LIMIT) this.status.timeline.splice(0, this.status.timeline.length - TIMELINE_LIMIT);
+    if (this.status.timeline.length > TIMELINE_LIMIT)
+      this.status.timeline.splice(0, this.status.timeline.length - TIMELINE_LIMIT);
     this.status.updatedAt = now;
     log.info(message, { releaseId: this.status.releaseId, model: this.spec.model, stage: this.status.stage });
   }
@@ -116,7 +127,8 @@ export class ReleaseRun {
     const pending = s.outcome === undefined ? this.conditions.pendingDecision() : undefined;
     if (pending) s.pendingDecision = pending;
     else delete s.pendingDecision;
-    if (this.promoteNowBy && s.outcome === undefined) s.promoteNow = { by: this.promoteNowBy.actor, at: s.promoteNow?.at ?? workflowIsoNow() };
+    if (this.promoteNowBy && s.outcome === undefined)
+      s.promoteNow = { by: this.promoteNowBy.actor, at: s.promoteNow?.at ?? workflowIsoNow() };
     else delete s.promoteNow;
     s.updatedAt = workflowIsoNow();
   }
@@ -135,7 +147,11 @@ export class ReleaseRun {
   switchStage(stage: Stage): void {
     const now = workflowNow();
     if (stage !== this.status.stage) {
-      observeStage({ namespace: this.spec.namespace, model: this.spec.model }, this.status.stage, (now - this.stageStartedAt) / 1000);
+      observeStage(
+        { namespace: this.spec.namespace, model: this.spec.model },
+        this.status.stage,
+        (now - this.stageStartedAt) / 1000,
+      );
       this.stageStartedAt = now;
     }
     this.status.stage = stage;
@@ -161,7 +177,14 @@ export class ReleaseRun {
   async event(type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
     const key = `${this.status.releaseId}/${workflowInfo().runId}/${this.eventSequence++}`;
     try {
-      await events.recordEvent({ namespace: this.spec.namespace, deployment: this.spec.model, key, type, reason, note });
+      await events.recordEvent({
+        namespace: this.spec.namespace,
+        deployment: this.spec.model,
+        key,
+        type,
+        reason,
+        note,
+      });
     } catch (error) {
       log.warn('could not record a Kubernetes event', { reason, error: String(error) });
     }
@@ -190,7 +213,10 @@ export class ReleaseRun {
 
   throwIfAborted(): void {
     if (this.abortedBy) {
-      throw ApplicationFailure.nonRetryable(`aborted by ${withComment(this.abortedBy)}`, FailureType.ReleaseAborted);
+      throw ApplicationFailure.nonRetryable(
+        `aborted by ${withComment(this.abortedBy)}`,
+        FailureType.ReleaseAborted,
+      );
     }
   }
 
@@ -251,7 +277,10 @@ export class ReleaseRun {
         continue;
       }
       const started = workflowNow();
-      await condition(() => this.conditions.stopped || this.abortedBy !== undefined || this.promoteNowEffective, remaining);
+      await condition(
+        () => this.conditions.stopped || this.abortedBy !== undefined || this.promoteNowEffective,
+        remaining,
+      );
       this.throwIfAborted();
       remaining -= workflowNow() - started;
     }
@@ -268,7 +297,10 @@ export class ReleaseRun {
   /** A canary `pause` step: until resumed, or for `ms` of running time; promote-now skips it. */
   async pauseStep(label: string, ms: number | undefined): Promise<void> {
     const since = workflowIsoNow();
-    const message = ms === undefined ? `${label}: paused until resumed` : `${label}: paused for ${Math.round(ms / 1000)}s (resume to go on now)`;
+    const message =
+      ms === undefined
+        ? `${label}: paused until resumed`
+        : `${label}: paused for ${Math.round(ms / 1000)}s (resume to go on now)`;
     this.addCondition({ reason: 'pause-step', message, since });
     this.note(message);
     const ended = () => !this.conditions.has('pause-step') || this.promoteNowEffective;
@@ -281,7 +313,10 @@ export class ReleaseRun {
           await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
         } else {
           const started = workflowNow();
-          await condition(() => this.conditions.stopped || ended() || this.abortedBy !== undefined, remaining);
+          await condition(
+            () => this.conditions.stopped || ended() || this.abortedBy !== undefined,
+            remaining,
+          );
           remaining -= workflowNow() - started;
         }
         this.throwIfAborted();
@@ -322,7 +357,9 @@ export class ReleaseRun {
     const problem = this.decisionProblem(actor);
     const pending = this.conditions.pendingDecision();
     if (problem || !pending) {
-      this.note(`${kind === 'approved' ? 'approval' : 'rejection'} by ${actor.actor} ignored: ${problem ?? 'nothing to decide'}`);
+      this.note(
+        `${kind === 'approved' ? 'approval' : 'rejection'} by ${actor.actor} ignored: ${problem ?? 'nothing to decide'}`,
+      );
       return;
     }
     this.decision = { decides: pending.decides, kind, actor };
@@ -334,8 +371,19 @@ export class ReleaseRun {
     return decision;
   }
 
-  private record(decision: ApprovalRecord['decision'], actor: string, what: string, comment?: string): ApprovalRecord {
-    const record: ApprovalRecord = { decision, actor, at: workflowIsoNow(), at_step: what, ...(comment ? { comment } : {}) };
+  private record(
+    decision: ApprovalRecord['decision'],
+    actor: string,
+    what: string,
+    comment?: string,
+  ): ApprovalRecord {
+    const record: ApprovalRecord = {
+      decision,
+      actor,
+      at: workflowIsoNow(),
+      at_step: what,
+      ...(comment ? { comment } : {}),
+    };
     this.status.approvals.push(record);
     this.note(`${what}: ${decision} by ${actor}${comment ? ` (${comment})` : ''}`);
     return record;
@@ -350,7 +398,12 @@ export class ReleaseRun {
     this.addCondition({ reason: 'inconclusive-gate', message, since: workflowIsoNow() });
     this.note(`paused: ${what}`);
     await this.event('Warning', 'GateInconclusive', what);
-    await condition(() => this.decision?.decides === 'gate-verdict' || !this.conditions.has('inconclusive-gate') || this.abortedBy !== undefined);
+    await condition(
+      () =>
+        this.decision?.decides === 'gate-verdict' ||
+        !this.conditions.has('inconclusive-gate') ||
+        this.abortedBy !== undefined,
+    );
     const decision = this.takeDecision('gate-verdict');
     this.removeCondition('inconclusive-gate');
     this.throwIfAborted();
@@ -369,26 +422,51 @@ export class ReleaseRun {
    * Waits for a human decision. `timeoutMs` undefined = no deadline; on timeout `onTimeout` decides.
    * promote-now also ends the wait, recorded as `promoted-now`.
    */
-  async awaitApproval(what: string, timeoutMs: number | undefined, onTimeout: 'approve' | 'reject'): Promise<ApprovalRecord> {
+  async awaitApproval(
+    what: string,
+    timeoutMs: number | undefined,
+    onTimeout: 'approve' | 'reject',
+  ): Promise<ApprovalRecord> {
     const since = workflowIsoNow();
     const deadline = timeoutMs === undefined ? undefined : new Date(workflowNow() + timeoutMs).toISOString();
-    this.addCondition({ reason: 'awaiting-approval', message: what, since, ...(deadline ? { deadline } : {}) });
+    this.addCondition({
+      reason: 'awaiting-approval',
+      message: what,
+      since,
+      ...(deadline ? { deadline } : {}),
+    });
     this.note(`waiting for approval: ${what}`);
     await this.event('Normal', 'AwaitingApproval', `waiting for approval: ${what}`);
-    const ended = () => this.decision?.decides === 'approval' || this.abortedBy !== undefined || this.promoteNowEffective;
-    const decided = timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
+    const ended = () =>
+      this.decision?.decides === 'approval' || this.abortedBy !== undefined || this.promoteNowEffective;
+    const decided =
+      timeoutMs === undefined ? (await condition(ended), true) : await condition(ended, timeoutMs);
     this.removeCondition('awaiting-approval');
     this.throwIfAborted();
     const decision = this.takeDecision('approval');
     let record: ApprovalRecord;
     if (decision) record = this.record(decision.kind, decision.actor.actor, what, decision.actor.comment);
-    else if (decided && this.promoteNowBy) record = this.record('promoted-now', this.promoteNowBy.actor, what);
-    else record = this.record(onTimeout === 'approve' ? 'timed-out-approved' : 'timed-out-rejected', 'slipway', what);
+    else if (decided && this.promoteNowBy)
+      record = this.record('promoted-now', this.promoteNowBy.actor, what);
+    else
+      record = this.record(
+        onTimeout === 'approve' ? 'timed-out-approved' : 'timed-out-rejected',
+        'slipway',
+        what,
+      );
     if (record.decision === 'rejected') {
-      throw ApplicationFailure.nonRetryable(`rejected by ${record.actor} at ${what}${record.comment ? `: ${record.comment}` : ''}`, FailureType.ApprovalRejected, record);
+      throw ApplicationFailure.nonRetryable(
+        `rejected by ${record.actor} at ${what}${record.comment ? `: ${record.comment}` : ''}`,
+        FailureType.ApprovalRejected,
+        record,
+      );
     }
     if (record.decision === 'timed-out-rejected') {
-      throw ApplicationFailure.nonRetryable(`approval for ${what} timed out`, FailureType.ApprovalTimedOut, record);
+      throw ApplicationFailure.nonRetryable(
+        `approval for ${what} timed out`,
+        FailureType.ApprovalTimedOut,
+        record,
+      );
     }
     return record;
   }

@@ -61,12 +61,19 @@ export interface ReleaseInput {
   retryOf?: string;
 }
 
-export type ReleaseResult = Pick<ReleaseStatus, 'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals' | 'qualityScores'> & {
+export type ReleaseResult = Pick<
+  ReleaseStatus,
+  'releaseId' | 'model' | 'namespace' | 'version' | 'outcome' | 'approvals' | 'qualityScores'
+> & {
   outcome: NonNullable<ReleaseStatus['outcome']>;
 };
 
 function invalidSpec(error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`invalid release spec: ${z.prettifyError(error)}`, FailureType.InvalidReleaseSpec, error.issues);
+  return ApplicationFailure.nonRetryable(
+    `invalid release spec: ${z.prettifyError(error)}`,
+    FailureType.InvalidReleaseSpec,
+    error.issues,
+  );
 }
 
 function parseActor<T>(schema: z.ZodType<T>, input: unknown): T {
@@ -128,18 +135,34 @@ function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
   setHandler(promoteSignal, (input) => run.requestPromoteNow(input));
 }
 
-function describeFailure(run: ReleaseRun, error: unknown): { reason: string; failureType?: string; measurement?: Measurement } {
-  if (run.abortedBy && (isCancellation(error) || (error instanceof ApplicationFailure && error.type === FailureType.ReleaseAborted))) {
+function describeFailure(
+  run: ReleaseRun,
+  error: unknown,
+): { reason: string; failureType?: string; measurement?: Measurement } {
+  if (
+    run.abortedBy &&
+    (isCancellation(error) ||
+      (error instanceof ApplicationFailure && error.type === FailureType.ReleaseAborted))
+  ) {
     const by = run.abortedBy;
-    return { reason: `aborted by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`, failureType: FailureType.ReleaseAborted };
+    return {
+      reason: `aborted by ${by.actor}${by.comment ? `: ${by.comment}` : ''}`,
+      failureType: FailureType.ReleaseAborted,
+    };
   }
-  if (isCancellation(error)) return { reason: 'the workflow was cancelled', failureType: FailureType.ReleaseAborted };
+  if (isCancellation(error))
+    return { reason: 'the workflow was cancelled', failureType: FailureType.ReleaseAborted };
   let cause: unknown = error;
   // Unwrap ActivityFailure → ApplicationFailure.
   while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
-    const measurement = cause.type === FailureType.GateFailed ? (cause.details?.[0] as Measurement | undefined) : undefined;
-    return { reason: cause.message, ...(cause.type ? { failureType: cause.type } : {}), ...(measurement ? { measurement } : {}) };
+    const measurement =
+      cause.type === FailureType.GateFailed ? (cause.details?.[0] as Measurement | undefined) : undefined;
+    return {
+      reason: cause.message,
+      ...(cause.type ? { failureType: cause.type } : {}),
+      ...(measurement ? { measurement } : {}),
+    };
   }
   return { reason: error instanceof Error ? error.message : String(error) };
 }
@@ -159,7 +182,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const parsed = ReleaseSpec.safeParse(input?.spec);
   if (!parsed.success) throw invalidSpec(parsed.error);
   const spec = parsed.data;
-  const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', { separationOfDuties: input.separationOfDuties ?? false });
+  const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', {
+    separationOfDuties: input.separationOfDuties ?? false,
+  });
   if (input.retryOf) run.status.retryOf = input.retryOf;
   upsertSearchAttributes([
     { key: searchAttributes.model, value: spec.model },
@@ -170,7 +195,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const main = new CancellationScope();
   setHandler(statusQuery, () => run.status);
   registerHandlers(run, main);
-  if (input.retryOf) run.note(`retry of run ${input.retryOf} with the same spec, by ${run.status.submittedBy}`);
+  if (input.retryOf)
+    run.note(`retry of run ${input.retryOf} with the same spec, by ${run.status.submittedBy}`);
   run.setPolicy(await releasePolicy(input, spec.namespace));
 
   try {
@@ -180,14 +206,18 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       if (snapshot.version !== undefined) run.status.stableVersion = snapshot.version;
       if (snapshot.qualityScores) run.status.stableQualityScores = snapshot.qualityScores;
       // Added after releases were running: older runs left the Services and route they created.
-      if (patched('created-objects')) run.compensations.objectsMayBeCreated(await kube.releaseObjectsPresent({ spec }));
+      if (patched('created-objects'))
+        run.compensations.objectsMayBeCreated(await kube.releaseObjectsPresent({ spec }));
       await buildStage(run);
       if (!snapshot.exists) {
         run.status.firstRelease = true;
         await firstReleaseStage(run, snapshot);
         return;
       }
-      await run.enterStage('shadow', `stable is ${snapshot.version ?? 'unversioned'}; deploying candidate ${spec.version}`);
+      await run.enterStage(
+        'shadow',
+        `stable is ${snapshot.version ?? 'unversioned'}; deploying candidate ${spec.version}`,
+      );
       await deployCandidate(run);
       await shadowStage(run);
       await canaryStage(run);
@@ -197,11 +227,18 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     const { reason, failureType, measurement } = describeFailure(run, error);
     const errors = await rollbackStage(run, reason);
     await removePromotionSchedule(run);
-    return finish(run, 'RolledBack', errors.length ? `${reason} (rollback errors: ${errors.join('; ')})` : reason, failureType, measurement);
+    return finish(
+      run,
+      'RolledBack',
+      errors.length ? `${reason} (rollback errors: ${errors.join('; ')})` : reason,
+      failureType,
+      measurement,
+    );
   }
   await removePromotionSchedule(run);
   // Added after releases were running: older histories end without this Event.
-  if (patched('promoted-event')) await run.event('Normal', 'ReleasePromoted', `${spec.version} promoted: it serves 100% of traffic`);
+  if (patched('promoted-event'))
+    await run.event('Normal', 'ReleasePromoted', `${spec.version} promoted: it serves 100% of traffic`);
   return finish(run, 'Promoted', `${spec.version} promoted`);
 }
 
@@ -211,14 +248,21 @@ async function removePromotionSchedule(run: ReleaseRun): Promise<void> {
   if (!patched('delete-promotion-schedule')) return;
   await CancellationScope.nonCancellable(async () => {
     try {
-      if (await events.deletePromotionSchedule({ namespace: run.spec.namespace, model: run.spec.model })) run.note('promotion schedule removed');
+      if (await events.deletePromotionSchedule({ namespace: run.spec.namespace, model: run.spec.model }))
+        run.note('promotion schedule removed');
     } catch (error) {
       log.warn('could not remove the promotion schedule', { error: String(error) });
     }
   });
 }
 
-function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: string, failureType?: string, measurement?: Measurement): ReleaseResult {
+function finish(
+  run: ReleaseRun,
+  result: 'Promoted' | 'RolledBack',
+  reason: string,
+  failureType?: string,
+  measurement?: Measurement,
+): ReleaseResult {
   countRelease({ namespace: run.spec.namespace, model: run.spec.model }, result);
   run.end(result, {
     result,
@@ -233,5 +277,13 @@ function finish(run: ReleaseRun, result: 'Promoted' | 'RolledBack', reason: stri
     { key: searchAttributes.outcome, value: result },
   ]);
   const { releaseId, model, namespace, version, approvals, qualityScores } = run.status;
-  return { releaseId, model, namespace, version, approvals, outcome: run.status.outcome!, ...(qualityScores ? { qualityScores } : {}) };
+  return {
+    releaseId,
+    model,
+    namespace,
+    version,
+    approvals,
+    outcome: run.status.outcome!,
+    ...(qualityScores ? { qualityScores } : {}),
+  };
 }

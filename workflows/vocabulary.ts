@@ -37,7 +37,13 @@ export type Phase = (typeof PHASES)[number];
  * - `awaiting-approval`: an approval step or the promotion approval.
  * - `awaiting-window`: promotion waits for an allowed window outside every freeze.
  */
-export const PAUSE_REASONS = ['human', 'pause-step', 'inconclusive-gate', 'awaiting-approval', 'awaiting-window'] as const;
+export const PAUSE_REASONS = [
+  'human',
+  'pause-step',
+  'inconclusive-gate',
+  'awaiting-approval',
+  'awaiting-window',
+] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** The actions people take on a running release (workflow updates of the same names). */

@@ -48,7 +48,11 @@ export function freeByNode(nodes: readonly V1Node[], pods: readonly V1Pod[]): Ma
 }
 
 /** How many pods with `request` fit, first-fit over nodes. */
-export function placeablePods(free: Map<string, ResourceList>, request: ResourceList, wanted: number): number {
+export function placeablePods(
+  free: Map<string, ResourceList>,
+  request: ResourceList,
+  wanted: number,
+): number {
   let placed = 0;
   for (const left of free.values()) {
     const room = { ...left };
@@ -70,8 +74,13 @@ export function checkCapacity(input: {
   const reasons: string[] = [];
   const placeable = placeablePods(freeByNode(input.nodes, input.pods), input.request, input.replicas);
   if (placeable < input.replicas) {
-    const wants = Object.entries(input.request).map(([k, v]) => `${k}=${v}`).join(', ') || 'no requests';
-    reasons.push(`only ${placeable} of ${input.replicas} candidate pods (${wants} each) fit on the schedulable nodes`);
+    const wants =
+      Object.entries(input.request)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || 'no requests';
+    reasons.push(
+      `only ${placeable} of ${input.replicas} candidate pods (${wants} each) fit on the schedulable nodes`,
+    );
   }
   for (const quota of input.quotas) {
     const hard = toResourceList(quota.status?.hard);
@@ -83,7 +92,9 @@ export function checkCapacity(input: {
         const need = perPod * input.replicas;
         const free = limit - (used[key] ?? 0);
         if (need > free) {
-          reasons.push(`ResourceQuota ${quota.metadata?.name ?? ''}: ${key} needs ${need}, ${free} left of ${limit}`);
+          reasons.push(
+            `ResourceQuota ${quota.metadata?.name ?? ''}: ${key} needs ${need}, ${free} left of ${limit}`,
+          );
         }
       }
     }

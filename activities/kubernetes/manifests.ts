@@ -85,7 +85,10 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
       progressDeadlineSeconds: serving.progressDeadlineSeconds,
       strategy: {
         type: 'RollingUpdate',
-        rollingUpdate: { maxSurge: serving.rollingUpdate.maxSurge, maxUnavailable: serving.rollingUpdate.maxUnavailable },
+        rollingUpdate: {
+          maxSurge: serving.rollingUpdate.maxSurge,
+          maxUnavailable: serving.rollingUpdate.maxUnavailable,
+        },
       },
       template: {
         metadata: {
@@ -115,12 +118,15 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
  * Extended resources (`nvidia.com/gpu`) and hugepages cannot be overcommitted: Kubernetes requires a
  * limit equal to the request. A spec that requests them without a limit gets that limit.
  */
-export function renderResources(resources: ReleaseSpec['serving']['resources']): V1ResourceRequirements | undefined {
+export function renderResources(
+  resources: ReleaseSpec['serving']['resources'],
+): V1ResourceRequirements | undefined {
   if (!resources) return undefined;
   const requests = resources.requests ? { ...resources.requests } : undefined;
   const limits: Record<string, string> = { ...(resources.limits ?? {}) };
   for (const [name, value] of Object.entries(requests ?? {})) {
-    if ((name.includes('/') || name.startsWith('hugepages-')) && limits[name] === undefined) limits[name] = value;
+    if ((name.includes('/') || name.startsWith('hugepages-')) && limits[name] === undefined)
+      limits[name] = value;
   }
   return { ...(requests ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
 }
@@ -166,7 +172,11 @@ export function renderHttpRoute(
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: { name: routeName(spec), namespace, labels: { [LABEL_NAME]: model, [LABEL_MANAGED_BY]: 'slipway' } },
+    metadata: {
+      name: routeName(spec),
+      namespace,
+      labels: { [LABEL_NAME]: model, [LABEL_MANAGED_BY]: 'slipway' },
+    },
     spec: {
       ...(parentRefs ? { parentRefs } : {}),
       rules: [

@@ -16,7 +16,10 @@ export function rolloutState(deployment: V1Deployment): RolloutState {
   }
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { phase: 'failed', message: `${name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim() };
+    return {
+      phase: 'failed',
+      message: `${name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(),
+    };
   }
   const desired = deployment.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
@@ -29,7 +32,10 @@ export function rolloutState(deployment: V1Deployment): RolloutState {
     return { phase: 'progressing', message: `${name}: ${total - updated} old replicas pending termination` };
   }
   if (available < updated) {
-    return { phase: 'progressing', message: `${name}: ${available} of ${updated} updated replicas available` };
+    return {
+      phase: 'progressing',
+      message: `${name}: ${available} of ${updated} updated replicas available`,
+    };
   }
   return { phase: 'complete', message: `${name} successfully rolled out (${available} available)` };
 }
@@ -42,14 +48,24 @@ export function unreadyPodReasons(pods: readonly V1Pod[]): string[] {
     if (conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
     const reasons = new Set<string>();
     const scheduled = conditions.find((c) => c.type === 'PodScheduled');
-    if (scheduled?.status === 'False') reasons.add(`${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.trim());
+    if (scheduled?.status === 'False')
+      reasons.add(`${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.trim());
     for (const cs of pod.status?.containerStatuses ?? []) {
-      if (cs.state?.waiting) reasons.add(`${cs.name} waiting: ${cs.state.waiting.reason ?? ''} ${cs.state.waiting.message ?? ''}`.trim());
-      if (cs.state?.terminated) reasons.add(`${cs.name} terminated: ${cs.state.terminated.reason ?? ''} (exit ${cs.state.terminated.exitCode})`);
+      if (cs.state?.waiting)
+        reasons.add(
+          `${cs.name} waiting: ${cs.state.waiting.reason ?? ''} ${cs.state.waiting.message ?? ''}`.trim(),
+        );
+      if (cs.state?.terminated)
+        reasons.add(
+          `${cs.name} terminated: ${cs.state.terminated.reason ?? ''} (exit ${cs.state.terminated.exitCode})`,
+        );
     }
     const ready = conditions.find((c) => c.type === 'Ready');
-    if (ready?.status === 'False' && ready.message) reasons.add(`${ready.reason ?? 'NotReady'}: ${ready.message}`);
-    lines.push(`pod ${pod.metadata?.name ?? '?'} (${pod.status?.phase ?? 'Unknown'}): ${[...reasons].join('; ') || 'not ready'}`);
+    if (ready?.status === 'False' && ready.message)
+      reasons.add(`${ready.reason ?? 'NotReady'}: ${ready.message}`);
+    lines.push(
+      `pod ${pod.metadata?.name ?? '?'} (${pod.status?.phase ?? 'Unknown'}): ${[...reasons].join('; ') || 'not ready'}`,
+    );
   }
   return lines;
 }

@@ -158,7 +158,10 @@ function nextEvent<T>(
           if (signal.aborted) return onAbort();
           if (error && apiStatus(error) === 410) return settle({ kind: 'gone' });
           if (error && isQuietTimeout(error)) return settle({ kind: 'closed' });
-          if (error) return settle(error instanceof Error ? error : new Error(`watch ended: ${JSON.stringify(error)}`));
+          if (error)
+            return settle(
+              error instanceof Error ? error : new Error(`watch ended: ${JSON.stringify(error)}`),
+            );
           settle({ kind: 'closed' });
         },
       )

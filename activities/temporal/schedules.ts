@@ -5,8 +5,18 @@ import { promotionScheduleId } from '../../workflows/schedule-ids.ts';
 export function createScheduleActivities(client: Client | undefined) {
   return {
     /** Deletes the model's promotion schedule; none (or already deleted) is fine. */
-    async deletePromotionSchedule({ namespace, model }: { namespace: string; model: string }): Promise<boolean> {
-      if (!client) throw ApplicationFailure.nonRetryable('this worker has no Temporal client: promotion schedules are not cleaned up', 'NoTemporalClient');
+    async deletePromotionSchedule({
+      namespace,
+      model,
+    }: {
+      namespace: string;
+      model: string;
+    }): Promise<boolean> {
+      if (!client)
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no Temporal client: promotion schedules are not cleaned up',
+          'NoTemporalClient',
+        );
       try {
         await client.schedule.getHandle(promotionScheduleId(namespace, model)).delete();
         return true;

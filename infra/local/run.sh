@@ -10,7 +10,7 @@ source infra/local/setup.sh
 task="${1:-}"; shift || true
 case "$task" in
   test)      exec bash infra/local/test.sh "$@" ;;
-  lint)      exec eslint --max-warnings=0 . ;;
+  lint)      eslint --max-warnings=0 . && exec prettier --check --log-level=warn . ;;
   typecheck) exec tsc -p tsconfig.json ;;
   format)    exec prettier --write . ;;
   stack)     exec node infra/local/stack/cli.ts "$@" ;;

@@ -9,6 +9,7 @@ echo "== type-check"
 tsc -p tsconfig.json
 echo "== lint"
 eslint --max-warnings=0 .
+prettier --check --log-level=warn .
 echo "== local stack"
 node infra/local/stack/cli.ts up
 eval "$(node infra/local/stack/cli.ts env)"

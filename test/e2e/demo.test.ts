@@ -30,12 +30,30 @@ test('the demo story ends as told, and the cluster shows it', async () => {
     assert.match(output, /outcome {2}RolledBack: gate error-rate failed: 0\.\d+ is above the maximum 0\.02/);
     assert.match(output, /story complete: v2 serves 100% of traffic/);
 
-    const state = await clusterState({ apps: kc.makeApiClient(k8s.AppsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) }, DEMO_NAMESPACE, DEMO_MODEL);
-    assert.deepEqual(state, { stableVersion: 'v2', stableImage: 'registry.example.com/fraud-detector:v2', candidateExists: false, weights: { stable: 100, canary: 0 }, mirror: false });
+    const state = await clusterState(
+      { apps: kc.makeApiClient(k8s.AppsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) },
+      DEMO_NAMESPACE,
+      DEMO_MODEL,
+    );
+    assert.deepEqual(state, {
+      stableVersion: 'v2',
+      stableImage: 'registry.example.com/fraud-detector:v2',
+      candidateExists: false,
+      weights: { stable: 100, canary: 0 },
+      mirror: false,
+    });
     const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: DEMO_NAMESPACE });
-    const reasons = events.items.filter((e) => e.regarding?.name === DEMO_MODEL).map((e) => `${e.reason}: ${e.note ?? ''}`);
-    assert.ok(reasons.some((r) => r.startsWith('ReleasePromoted: v2 promoted')), reasons.join('\n'));
-    assert.ok(reasons.some((r) => r.startsWith('ReleaseRolledBack: rolled back: gate error-rate failed')), reasons.join('\n'));
+    const reasons = events.items
+      .filter((e) => e.regarding?.name === DEMO_MODEL)
+      .map((e) => `${e.reason}: ${e.note ?? ''}`);
+    assert.ok(
+      reasons.some((r) => r.startsWith('ReleasePromoted: v2 promoted')),
+      reasons.join('\n'),
+    );
+    assert.ok(
+      reasons.some((r) => r.startsWith('ReleaseRolledBack: rolled back: gate error-rate failed')),
+      reasons.join('\n'),
+    );
   } finally {
     await core.deleteNamespace({ name: DEMO_NAMESPACE }).catch(() => undefined);
   }

@@ -16,7 +16,10 @@ const buildBundle = fileURLToPath(new URL('../../worker/build-bundle.ts', import
 
 /** Runs worker/main.ts with `env` until it exits; resolves with its exit code and output. */
 function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -43,7 +46,10 @@ test('TLS settings that cannot work exit 2 naming the variables', async () => {
   assert.match(unpaired.output, /TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
   const missing = await runToExit({ TEMPORAL_TLS_CA: '/nonexistent/ca.pem' });
   assert.equal(missing.code, 2);
-  assert.match(missing.output, /TEMPORAL_TLS_CA names \/nonexistent\/ca\.pem, which cannot be read \(ENOENT\)/);
+  assert.match(
+    missing.output,
+    /TEMPORAL_TLS_CA names \/nonexistent\/ca\.pem, which cannot be read \(ENOENT\)/,
+  );
 });
 
 test('a bundle file that does not exist exits 2 naming it', async () => {
@@ -55,14 +61,19 @@ test('a bundle file that does not exist exits 2 naming it', async () => {
 test('starts from a prebuilt bundle, serves health and metrics, and exits 0 on SIGTERM', async () => {
   const bundle = join(mkdtempSync(join(tmpdir(), 'slipway-bundle-')), 'workflow-bundle.js');
   execFileSync(process.execPath, [buildBundle, bundle], { stdio: 'ignore' });
-  const worker = await startWorkerProcess(uniqueTaskQueue('worker-main'), { SLIPWAY_WORKFLOW_BUNDLE: bundle });
+  const worker = await startWorkerProcess(uniqueTaskQueue('worker-main'), {
+    SLIPWAY_WORKFLOW_BUNDLE: bundle,
+  });
   try {
     assert.match(worker.output(), new RegExp(`"bundle":"${bundle.replaceAll('/', '\\/')}"`));
     assert.doesNotMatch(worker.output(), /Workflow bundle created/, 'a prebuilt bundle is not bundled again');
     assert.equal((await fetch(`http://${worker.httpAddress}/healthz`)).status, 200);
     assert.equal((await fetch(`http://${worker.httpAddress}/readyz`)).status, 200);
     assert.equal((await fetch(`http://${worker.httpAddress}/nothing`)).status, 404);
-    assert.match(await (await fetch(`http://${worker.httpAddress}/metrics`)).text(), /slipway_worker_process_cpu_seconds_total/);
+    assert.match(
+      await (await fetch(`http://${worker.httpAddress}/metrics`)).text(),
+      /slipway_worker_process_cpu_seconds_total/,
+    );
     const t0 = Date.now();
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);

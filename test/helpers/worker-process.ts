@@ -17,9 +17,19 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-export async function startWorkerProcess(taskQueue: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  taskQueue: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, SLIPWAY_TASK_QUEUE: taskQueue, SLIPWAY_LOG_LEVEL: 'info', SLIPWAY_WORKER_HTTP: '127.0.0.1:0', SLIPWAY_TEMPORAL_METRICS: 'off', ...extraEnv },
+    env: {
+      ...process.env,
+      SLIPWAY_TASK_QUEUE: taskQueue,
+      SLIPWAY_LOG_LEVEL: 'info',
+      SLIPWAY_WORKER_HTTP: '127.0.0.1:0',
+      SLIPWAY_TEMPORAL_METRICS: 'off',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -27,9 +37,15 @@ export async function startWorkerProcess(taskQueue: string, extraEnv: NodeJS.Pro
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const httpAddress = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 90 s:\n${output.slice(-2000)}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start within 90 s:\n${output.slice(-2000)}`)),
+      90_000,
+    );
     const onData = () => {
-      const line = output.split('\n').slice(0, -1).find((l) => l.includes('"worker started"'));
+      const line = output
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.includes('"worker started"'));
       if (!line) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);

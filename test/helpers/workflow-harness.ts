@@ -18,7 +18,11 @@ export const baseSpec: ReleaseSpecInput = {
   serving: { image: 'triton:24.05', replicas: 2 },
   shadow: { duration: '5m', mirrorPercent: 50, gates: ['error-rate'] },
   canary: {
-    steps: [{ weight: 10, hold: '5m' }, { approval: { timeout: '2h', onTimeout: 'reject' } }, { weight: 50, hold: '10m' }],
+    steps: [
+      { weight: 10, hold: '5m' },
+      { approval: { timeout: '2h', onTimeout: 'reject' } },
+      { weight: 50, hold: '10m' },
+    ],
     gates: ['error-rate'],
   },
   gates: [{ name: 'error-rate', prometheus: { query: 'errors' }, pass: { max: 0.01 }, interval: '30s' }],
@@ -73,7 +77,12 @@ export function workflowHarness() {
   }
 
   /** Advances workflow time in small steps until the status matches. */
-  async function waitForStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what: string, stepMs = 5_000): Promise<ReleaseStatus> {
+  async function waitForStatus(
+    handle: WorkflowHandle,
+    predicate: (s: ReleaseStatus) => boolean,
+    what: string,
+    stepMs = 5_000,
+  ): Promise<ReleaseStatus> {
     for (let i = 0; i < 400; i++) {
       const status = await handle.query(statusQuery);
       if (predicate(status)) return status;
@@ -85,7 +94,13 @@ export function workflowHarness() {
   return { env: current, withRelease, waitForStatus };
 }
 
-const READS = new Set(['releasePolicy', 'captureStableState', 'releaseObjectsPresent', 'observeCandidate', 'watchCandidate']);
+const READS = new Set([
+  'releasePolicy',
+  'captureStableState',
+  'releaseObjectsPresent',
+  'observeCandidate',
+  'watchCandidate',
+]);
 
 /** The calls that change the cluster (reads and rollout waits left out). */
 export function changes(calls: string[]): string[] {

@@ -211,14 +211,12 @@ describe('the local Service IP range', () => {
       for (let i = 0; i < names.length; i += 50) {
         created.push(
           ...(await Promise.all(
-            names
-              .slice(i, i + 50)
-              .map((name) =>
-                ns.core.createNamespacedService({
-                  namespace: ns.name,
-                  body: { metadata: { name }, spec: { ports: [{ port: 80 }] } },
-                }),
-              ),
+            names.slice(i, i + 50).map((name) =>
+              ns.core.createNamespacedService({
+                namespace: ns.name,
+                body: { metadata: { name }, spec: { ports: [{ port: 80 }] } },
+              }),
+            ),
           )),
         );
       }

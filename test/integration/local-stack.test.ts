@@ -362,7 +362,13 @@ describe('local stack', { concurrency: true }, () => {
       },
     });
     try {
-      await watchUntil<k8s.V1Node>(ns.kc, '/api/v1/nodes', { name: nodeName }, (n) => condition(n, 'Ready')?.status === 'True', 30_000);
+      await watchUntil<k8s.V1Node>(
+        ns.kc,
+        '/api/v1/nodes',
+        { name: nodeName },
+        (n) => condition(n, 'Ready')?.status === 'True',
+        30_000,
+      );
       const gpuPod = (name: string, gpus: number): k8s.V1Pod => ({
         apiVersion: 'v1',
         kind: 'Pod',
@@ -385,17 +391,28 @@ describe('local stack', { concurrency: true }, () => {
       await Promise.all([apply(ns, gpuPod('gpu-16', 16)), apply(ns, gpuPod('gpu-4', 4))]);
       const pods = `/api/v1/namespaces/${ns.name}/pods`;
       const [pending, placed] = await Promise.all([
-        watchUntil<k8s.V1Pod>(ns.kc, pods, { name: 'gpu-16' }, (p) => condition(p, 'PodScheduled') !== undefined, 30_000),
+        watchUntil<k8s.V1Pod>(
+          ns.kc,
+          pods,
+          { name: 'gpu-16' },
+          (p) => condition(p, 'PodScheduled') !== undefined,
+          30_000,
+        ),
         watchUntil<k8s.V1Pod>(ns.kc, pods, { name: 'gpu-4' }, (p) => p.spec?.nodeName !== undefined, 30_000),
       ]);
       assert.equal(pending.status?.phase, 'Pending');
       assert.equal(condition(pending, 'PodScheduled')?.status, 'False');
       assert.equal(condition(pending, 'PodScheduled')?.reason, 'Unschedulable');
-      assert.match((pending.status?.conditions ?? []).map((c) => (c as { message?: string }).message ?? '').join(' '), /Insufficient nvidia\.com\/gpu/);
+      assert.match(
+        (pending.status?.conditions ?? []).map((c) => (c as { message?: string }).message ?? '').join(' '),
+        /Insufficient nvidia\.com\/gpu/,
+      );
       // The same request within the node's 4 GPUs lands on it: the scheduler counts GPUs for real.
       assert.equal(placed.spec?.nodeName, nodeName);
     } finally {
-      await ns.core.deleteNamespacedPod({ name: 'gpu-4', namespace: ns.name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await ns.core
+        .deleteNamespacedPod({ name: 'gpu-4', namespace: ns.name, gracePeriodSeconds: 0 })
+        .catch(() => undefined);
       await nodes.deleteNode({ name: nodeName }).catch(() => undefined);
     }
   });

@@ -23,9 +23,15 @@ describe('quality scores on the stable Deployment', () => {
     const v1 = ReleaseSpec.parse(releaseSpec({ namespace: ns.name, model: 'scored', version: 'v1' }));
     const v2 = ReleaseSpec.parse(releaseSpec({ namespace: ns.name, model: 'scored', version: 'v2' }));
     const annotation = async () =>
-      (await ns.apps.readNamespacedDeployment({ name: 'scored', namespace: ns.name })).metadata?.annotations?.[ANNOTATION_QUALITY_SCORES];
+      (await ns.apps.readNamespacedDeployment({ name: 'scored', namespace: ns.name })).metadata
+        ?.annotations?.[ANNOTATION_QUALITY_SCORES];
 
-    await kube.deployStable({ releaseId: 'r1', spec: v1, autoscaled: false, qualityScores: { accuracy: 0.93, f1: 0.88 } });
+    await kube.deployStable({
+      releaseId: 'r1',
+      spec: v1,
+      autoscaled: false,
+      qualityScores: { accuracy: 0.93, f1: 0.88 },
+    });
     assert.equal(await annotation(), '{"accuracy":0.93,"f1":0.88}');
     const snapshot = await kube.captureStableState({ spec: v2 });
     assert.deepEqual(snapshot.qualityScores, { accuracy: 0.93, f1: 0.88 });
@@ -48,7 +54,13 @@ describe('quality scores on the stable Deployment', () => {
     await ns.apps.patchNamespacedDeployment({
       name: 'edited',
       namespace: ns.name,
-      body: [{ op: 'replace', path: `/metadata/annotations/${ANNOTATION_QUALITY_SCORES.replace('/', '~1')}`, value: '{"accuracy":"high"' }],
+      body: [
+        {
+          op: 'replace',
+          path: `/metadata/annotations/${ANNOTATION_QUALITY_SCORES.replace('/', '~1')}`,
+          value: '{"accuracy":"high"',
+        },
+      ],
     });
     const snapshot = await kube.captureStableState({ spec });
     assert.equal(snapshot.exists, true);

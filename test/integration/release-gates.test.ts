@@ -48,15 +48,25 @@ after(async () => {
 
 function start(spec: ReleaseSpecInput): Promise<WorkflowHandle<typeof release>> {
   const input: ReleaseInput = { spec, submittedBy: 'ci' };
-  return env.client.workflow.start(release, { taskQueue, workflowId: `gates-${ns.name}-${spec.model}-${spec.version}`, args: [input] });
+  return env.client.workflow.start(release, {
+    taskQueue,
+    workflowId: `gates-${ns.name}-${spec.model}-${spec.version}`,
+    args: [input],
+  });
 }
 
-async function waitForStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what: string, timeoutMs = 120_000) {
+async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (s: ReleaseStatus) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(status.timeline.slice(-3))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(status.timeline.slice(-3))}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -80,7 +90,10 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
           ...(base.gates ?? []),
           {
             name: 'accuracy',
-            http: { url: `${evaluatorUrl}/score?model={{model}}&version={{version}}`, value: '$.metrics.accuracy' },
+            http: {
+              url: `${evaluatorUrl}/score?model={{model}}&version={{version}}`,
+              value: '$.metrics.accuracy',
+            },
             pass: { min: 0.5 },
             regression: { better: 'higher', tolerance: 0.01 },
             interval: '2s',
@@ -112,13 +125,27 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     assert.equal(status.stage, 'done');
     assert.ok(!status.timeline.some((t) => t.stage === 'shadow' || t.stage === 'canary'), 'never left build');
     assert.deepEqual(await clusterState(ns, ns.name, model), {
-      stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   /** A shadow stage judged against stable on the mirrored traffic: latency (judge) and disagreement. */
-  function shadowJudged(model: string, version: string, annotations: Record<string, string> = {}): ReleaseSpecInput {
-    const base = releaseSpec({ namespace: ns.name, model, version, annotations, steps: [{ weight: 50, hold: '1s' }] });
+  function shadowJudged(
+    model: string,
+    version: string,
+    annotations: Record<string, string> = {},
+  ): ReleaseSpecInput {
+    const base = releaseSpec({
+      namespace: ns.name,
+      model,
+      version,
+      annotations,
+      steps: [{ weight: 50, hold: '1s' }],
+    });
     return {
       ...base,
       shadow: { duration: '12s', mirrorPercent: 100, gates: ['latency-vs-stable', 'disagreement'] },
@@ -182,13 +209,19 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     const status = await handle.query(statusQuery);
     assert.ok(!status.timeline.some((t) => t.stage === 'canary'), 'no live traffic ever moved');
     assert.deepEqual(await clusterState(ns, ns.name, 'shadow-slow'), {
-      stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   it('shadow: a candidate disagreeing with stable on 20% of mirrored predictions fails the disagreement gate', async () => {
     await withStable('shadow-disagree');
-    const handle = await start(shadowJudged('shadow-disagree', 'v2', { 'sim.slipway.dev/disagreement': '0.2' }));
+    const handle = await start(
+      shadowJudged('shadow-disagree', 'v2', { 'sim.slipway.dev/disagreement': '0.2' }),
+    );
     const result = await handle.result();
     assert.equal(result.outcome.result, 'RolledBack');
     const deciding = result.outcome.decidingMeasurement;
@@ -199,7 +232,12 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
 
   it('too little data → inconclusive → paused; a human’s approval resumes it and it is promoted', async () => {
     await withStable('sparse');
-    const base = releaseSpec({ namespace: ns.name, model: 'sparse', version: 'v2', steps: [{ weight: 50, hold: '8s' }] });
+    const base = releaseSpec({
+      namespace: ns.name,
+      model: 'sparse',
+      version: 'v2',
+      steps: [{ weight: 50, hold: '8s' }],
+    });
     const spec: ReleaseSpecInput = {
       ...base,
       canary: { steps: [{ weight: 50, hold: '8s' }], gates: ['latency-vs-stable'] },
@@ -223,12 +261,19 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     const paused = await waitForStatus(handle, (s) => s.phase === 'Paused', 'paused on too little data');
     assert.equal(paused.gates['latency-vs-stable']?.status, 'inconclusive');
     assert.match(paused.waitingFor?.what ?? '', /inconclusive: .*samples/);
-    assert.deepEqual((await clusterState(ns, ns.name, 'sparse')).weights, { stable: 50, canary: 50 }, 'paused at its step');
+    assert.deepEqual(
+      (await clusterState(ns, ns.name, 'sparse')).weights,
+      { stable: 50, canary: 50 },
+      'paused at its step',
+    );
     await new Promise((resolve) => setTimeout(resolve, 10_000)); // the candidate serves on, samples accumulate
     await handle.executeUpdate(approveUpdate, { args: [{ actor: 'dana', comment: 'low traffic hour' }] });
     const result = await handle.result();
     assert.equal(result.outcome.result, 'Promoted', result.outcome.reason);
-    assert.deepEqual(result.approvals.map((a) => [a.decision, a.actor]), [['approved', 'dana']]);
+    assert.deepEqual(
+      result.approvals.map((a) => [a.decision, a.actor]),
+      [['approved', 'dana']],
+    );
     const status = await handle.query(statusQuery);
     assert.equal(status.gates['latency-vs-stable']?.last?.verdict, 'pass');
   });
@@ -242,9 +287,21 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     const handle = await start({
       ...base,
       build: { gates: ['accuracy'] },
-      gates: [...(base.gates ?? []), { name: 'accuracy', http: { url: deadUrl, value: '$.accuracy', timeout: '2s' }, pass: { min: 0.9 }, interval: '2s' }],
+      gates: [
+        ...(base.gates ?? []),
+        {
+          name: 'accuracy',
+          http: { url: deadUrl, value: '$.accuracy', timeout: '2s' },
+          pass: { min: 0.9 },
+          interval: '2s',
+        },
+      ],
     });
-    const paused = await waitForStatus(handle, (s) => s.phase === 'Paused', 'paused on the unreachable evaluator');
+    const paused = await waitForStatus(
+      handle,
+      (s) => s.phase === 'Paused',
+      'paused on the unreachable evaluator',
+    );
     const last = paused.gates.accuracy?.last;
     assert.equal(last?.verdict, 'inconclusive');
     assert.match(last?.reason ?? '', /could not measure/);
@@ -253,6 +310,10 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     const result = await handle.result();
     assert.equal(result.outcome.result, 'RolledBack');
     assert.equal(result.outcome.failureType, 'ReleaseAborted');
-    assert.equal((await clusterState(ns, ns.name, 'no-evaluator')).stableVersion, undefined, 'nothing was deployed');
+    assert.equal(
+      (await clusterState(ns, ns.name, 'no-evaluator')).stableVersion,
+      undefined,
+      'nothing was deployed',
+    );
   });
 });

@@ -29,17 +29,30 @@ after(async () => {
   await env?.teardown();
 });
 
-function start(o: Omit<FixtureOptions, 'namespace'>, queue = taskQueue): Promise<WorkflowHandle<typeof release>> {
+function start(
+  o: Omit<FixtureOptions, 'namespace'>,
+  queue = taskQueue,
+): Promise<WorkflowHandle<typeof release>> {
   const input: ReleaseInput = { spec: releaseSpec({ namespace: ns.name, ...o }), submittedBy: 'ci' };
-  return env.client.workflow.start(release, { taskQueue: queue, workflowId: `it-${ns.name}-${o.model}-${o.version}`, args: [input] });
+  return env.client.workflow.start(release, {
+    taskQueue: queue,
+    workflowId: `it-${ns.name}-${o.model}-${o.version}`,
+    args: [input],
+  });
 }
 
-async function waitForStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what: string, timeoutMs = 120_000) {
+async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (s: ReleaseStatus) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(status.timeline.slice(-3))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(status.timeline.slice(-3))}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -56,14 +69,24 @@ describe('release workflow on the real stack', { concurrency: 3 }, () => {
   it('(1) creates the stable Deployment on a model’s first release', async () => {
     await withStable('first');
     const state = await clusterState(ns, ns.name, 'first');
-    assert.deepEqual(state, { stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false });
+    assert.deepEqual(state, {
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
+    });
     const d = await ns.apps.readNamespacedDeployment({ name: 'first', namespace: ns.name });
     assert.equal(d.status?.availableReplicas, 2);
   });
 
   it('(2) takes a good candidate through shadow and canary to promoted', async () => {
     await withStable('good');
-    const handle = await start({ model: 'good', version: 'v2', shadow: { duration: '3s', mirrorPercent: 50, gates: ['error-rate'] } });
+    const handle = await start({
+      model: 'good',
+      version: 'v2',
+      shadow: { duration: '3s', mirrorPercent: 50, gates: ['error-rate'] },
+    });
     const inShadow = await waitForStatus(handle, (s) => s.mirrorPercent === 50, 'shadow');
     assert.equal(inShadow.stage, 'shadow');
     const mirrored = await clusterState(ns, ns.name, 'good');
@@ -74,26 +97,44 @@ describe('release workflow on the real stack', { concurrency: 3 }, () => {
     const status = await handle.query(statusQuery);
     assert.ok(status.measurements.length > 0 && status.measurements.every((m) => m.verdict === 'pass'));
     assert.deepEqual(await clusterState(ns, ns.name, 'good'), {
-      stableVersion: 'v2', stableImage: 'registry.example.com/triton:v2', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v2',
+      stableImage: 'registry.example.com/triton:v2',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   it('(3) rolls back a candidate whose pods never become ready; stable untouched', async () => {
     await withStable('unready');
-    const handle = await start({ model: 'unready', version: 'v2', annotations: { 'sim.slipway.dev/never-ready': 'true' }, progressDeadlineSeconds: 5 });
+    const handle = await start({
+      model: 'unready',
+      version: 'v2',
+      annotations: { 'sim.slipway.dev/never-ready': 'true' },
+      progressDeadlineSeconds: 5,
+    });
     const result = await handle.result();
     assert.equal(result.outcome.result, 'RolledBack');
     assert.equal(result.outcome.failureType, 'RolloutFailed');
     assert.match(result.outcome.reason, /progress deadline/);
     assert.match(result.outcome.reason, /readiness probe failed/);
     assert.deepEqual(await clusterState(ns, ns.name, 'unready'), {
-      stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   it('(4) rolls back a candidate with a high error rate within one gate interval and a little', async () => {
     await withStable('errors');
-    const handle = await start({ model: 'errors', version: 'v2', annotations: { 'sim.slipway.dev/error-rate': '0.5' }, steps: [{ weight: 50, hold: '60s' }] });
+    const handle = await start({
+      model: 'errors',
+      version: 'v2',
+      annotations: { 'sim.slipway.dev/error-rate': '0.5' },
+      steps: [{ weight: 50, hold: '60s' }],
+    });
     const result = await handle.result();
     assert.equal(result.outcome.result, 'RolledBack');
     assert.equal(result.outcome.failureType, 'GateFailed');
@@ -101,38 +142,66 @@ describe('release workflow on the real stack', { concurrency: 3 }, () => {
     assert.ok(deciding?.value !== undefined && deciding.value > 0.05, `deciding value ${deciding?.value}`);
     assert.deepEqual(deciding.threshold, { max: 0.05 });
     const status = await handle.query(statusQuery);
-    const reset = status.timeline.find((t) => t.message === 'rollback: traffic back to 100% stable, no mirror');
+    const reset = status.timeline.find(
+      (t) => t.message === 'rollback: traffic back to 100% stable, no mirror',
+    );
     assert.ok(reset, 'rollback reset traffic');
     const reactionMs = Date.parse(status.outcome!.at) - Date.parse(deciding.at);
     assert.ok(reactionMs < 10_000, `rollback finished ${reactionMs} ms after the failing measurement`);
     assert.deepEqual(await clusterState(ns, ns.name, 'errors'), {
-      stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   it('(8) promotes in handoff mode: 100% to the candidate while stable rolls, then back', async () => {
     await withStable('handoff');
-    const handle = await start({ model: 'handoff', version: 'v2', steps: [{ weight: 30, hold: '2s' }], promote: { mode: 'handoff', approval: { required: false } } });
+    const handle = await start({
+      model: 'handoff',
+      version: 'v2',
+      steps: [{ weight: 30, hold: '2s' }],
+      promote: { mode: 'handoff', approval: { required: false } },
+    });
     await waitForStatus(handle, (s) => s.weights.canary === 100, 'handoff to the candidate');
     assert.deepEqual((await clusterState(ns, ns.name, 'handoff')).weights, { stable: 0, canary: 100 });
     const result = await handle.result();
     assert.equal(result.outcome.result, 'Promoted', result.outcome.reason);
     assert.deepEqual(await clusterState(ns, ns.name, 'handoff'), {
-      stableVersion: 'v2', stableImage: 'registry.example.com/triton:v2', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v2',
+      stableImage: 'registry.example.com/triton:v2',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 
   it('(7) rolls back on rejection at an approval step, recording the rejecter', async () => {
     await withStable('rejected');
-    const handle = await start({ model: 'rejected', version: 'v2', steps: [{ weight: 10, hold: '1s' }, { approval: { timeout: '10m' } }, { weight: 50, hold: '1s' }] });
+    const handle = await start({
+      model: 'rejected',
+      version: 'v2',
+      steps: [{ weight: 10, hold: '1s' }, { approval: { timeout: '10m' } }, { weight: 50, hold: '1s' }],
+    });
     await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'approval');
     assert.deepEqual((await clusterState(ns, ns.name, 'rejected')).weights, { stable: 90, canary: 10 });
-    await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'carol@example.com', comment: 'latency regression' }] });
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ actor: 'carol@example.com', comment: 'latency regression' }],
+    });
     const result = await handle.result();
     assert.equal(result.outcome.failureType, 'ApprovalRejected');
-    assert.deepEqual(result.approvals.map((a) => [a.decision, a.actor, a.comment]), [['rejected', 'carol@example.com', 'latency regression']]);
+    assert.deepEqual(
+      result.approvals.map((a) => [a.decision, a.actor, a.comment]),
+      [['rejected', 'carol@example.com', 'latency regression']],
+    );
     assert.deepEqual(await clusterState(ns, ns.name, 'rejected'), {
-      stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false,
+      stableVersion: 'v1',
+      stableImage: 'registry.example.com/triton:v1',
+      candidateExists: false,
+      weights: allStable,
+      mirror: false,
     });
   });
 });
@@ -143,7 +212,14 @@ describe('release workflow survives worker crashes', () => {
     let w = await startWorkerProcess(queue);
     try {
       await withStable('crash-canary', queue);
-      const handle = await start({ model: 'crash-canary', version: 'v2', steps: [{ weight: 20, hold: '4s' }, { approval: { timeout: '10m' } }, { weight: 60, hold: '2s' }] }, queue);
+      const handle = await start(
+        {
+          model: 'crash-canary',
+          version: 'v2',
+          steps: [{ weight: 20, hold: '4s' }, { approval: { timeout: '10m' } }, { weight: 60, hold: '2s' }],
+        },
+        queue,
+      );
       await waitForStatus(handle, (s) => s.weights.canary === 20, 'canary at 20%');
       await w.kill9();
       w = await startWorkerProcess(queue);
@@ -152,7 +228,11 @@ describe('release workflow survives worker crashes', () => {
       const result = await handle.result();
       assert.equal(result.outcome.result, 'Promoted', result.outcome.reason);
       assert.deepEqual(await clusterState(ns, ns.name, 'crash-canary'), {
-        stableVersion: 'v2', stableImage: 'registry.example.com/triton:v2', candidateExists: false, weights: allStable, mirror: false,
+        stableVersion: 'v2',
+        stableImage: 'registry.example.com/triton:v2',
+        candidateExists: false,
+        weights: allStable,
+        mirror: false,
       });
     } finally {
       await w.stop();
@@ -167,7 +247,10 @@ describe('release workflow survives worker crashes', () => {
       // and the rollback has a rolling update of its own to wait for.
       const slow = { 'pod-ready.stage.kwok.x-k8s.io/delay': '3s' };
       await withStable('crash-rollback', queue);
-      const handle = await start({ model: 'crash-rollback', version: 'v2', annotations: slow, steps: [{ weight: 50, hold: '1s' }] }, queue);
+      const handle = await start(
+        { model: 'crash-rollback', version: 'v2', annotations: slow, steps: [{ weight: 50, hold: '1s' }] },
+        queue,
+      );
       await waitForStatus(handle, (s) => s.stage === 'promote', 'promotion');
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // the stable rolling update is under way
       await handle.executeUpdate(abortUpdate, { args: [{ actor: 'erin', comment: 'stop' }] });
@@ -178,7 +261,13 @@ describe('release workflow survives worker crashes', () => {
       assert.equal(result.outcome.result, 'RolledBack');
       assert.equal(result.outcome.failureType, 'ReleaseAborted');
       const state = await clusterState(ns, ns.name, 'crash-rollback');
-      assert.deepEqual(state, { stableVersion: 'v1', stableImage: 'registry.example.com/triton:v1', candidateExists: false, weights: allStable, mirror: false });
+      assert.deepEqual(state, {
+        stableVersion: 'v1',
+        stableImage: 'registry.example.com/triton:v1',
+        candidateExists: false,
+        weights: allStable,
+        mirror: false,
+      });
     } finally {
       await w.stop();
     }

@@ -84,10 +84,7 @@ describe('cluster error classification', () => {
       { kind: 'nodes' },
     );
     const c = classifyClusterError(error, { verb: 'list', resource: 'nodes' });
-    assert.match(
-      c?.message ?? '',
-      /^Slipway may not list nodes cluster-wide \(RBAC\): nodes is forbidden/,
-    );
+    assert.match(c?.message ?? '', /^Slipway may not list nodes cluster-wide \(RBAC\): nodes is forbidden/);
   });
 
   it('an exceeded quota and a full Service IP range are final ClusterCapacityExhausted', () => {

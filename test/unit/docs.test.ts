@@ -10,7 +10,13 @@ import { z } from 'zod';
 import { ReleaseSpec } from '../../workflows/spec/index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const pages = ['README.md', 'infra/k8s/README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  'infra/k8s/README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 describe('docs', () => {
   it('every complete release spec in the docs parses', () => {
@@ -21,7 +27,10 @@ describe('docs', () => {
       for (const [, block] of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
         if (!/^model:/m.test(block!) || !/^serving:/m.test(block!)) continue; // a fragment, not a spec
         const parsed = ReleaseSpec.safeParse(parseYaml(block!));
-        assert.ok(parsed.success, `${page}: ${parsed.success ? '' : z.prettifyError(parsed.error)}\n${block}`);
+        assert.ok(
+          parsed.success,
+          `${page}: ${parsed.success ? '' : z.prettifyError(parsed.error)}\n${block}`,
+        );
         checked++;
       }
     }

@@ -254,19 +254,34 @@ describe('combineGateStatuses', () => {
 
 describe('thresholdWithBaseline (model-quality gates)', () => {
   it('better-higher: the floor is the stable score minus the tolerance, the stricter bound wins', () => {
-    assert.deepEqual(thresholdWithBaseline({ min: 0.5 }, { better: 'higher', tolerance: 0.01 }, 0.93), { min: 0.92 });
-    assert.deepEqual(thresholdWithBaseline({ min: 0.95 }, { better: 'higher', tolerance: 0.01 }, 0.93), { min: 0.95 });
-    assert.deepEqual(thresholdWithBaseline(undefined, { better: 'higher', tolerance: 0 }, 0.93), { min: 0.93 });
-    assert.deepEqual(thresholdWithBaseline({ max: 1 }, { better: 'higher', tolerance: 0.02 }, 0.9), { min: 0.88, max: 1 });
+    assert.deepEqual(thresholdWithBaseline({ min: 0.5 }, { better: 'higher', tolerance: 0.01 }, 0.93), {
+      min: 0.92,
+    });
+    assert.deepEqual(thresholdWithBaseline({ min: 0.95 }, { better: 'higher', tolerance: 0.01 }, 0.93), {
+      min: 0.95,
+    });
+    assert.deepEqual(thresholdWithBaseline(undefined, { better: 'higher', tolerance: 0 }, 0.93), {
+      min: 0.93,
+    });
+    assert.deepEqual(thresholdWithBaseline({ max: 1 }, { better: 'higher', tolerance: 0.02 }, 0.9), {
+      min: 0.88,
+      max: 1,
+    });
   });
 
   it('better-lower: the ceiling is the stable score plus the tolerance', () => {
-    assert.deepEqual(thresholdWithBaseline(undefined, { better: 'lower', tolerance: 0.05 }, 0.2), { max: 0.25 });
-    assert.deepEqual(thresholdWithBaseline({ max: 0.1 }, { better: 'lower', tolerance: 0.05 }, 0.2), { max: 0.1 });
+    assert.deepEqual(thresholdWithBaseline(undefined, { better: 'lower', tolerance: 0.05 }, 0.2), {
+      max: 0.25,
+    });
+    assert.deepEqual(thresholdWithBaseline({ max: 0.1 }, { better: 'lower', tolerance: 0.05 }, 0.2), {
+      max: 0.1,
+    });
   });
 
   it('without a recorded score (or rule) only the gate’s own range applies', () => {
-    assert.deepEqual(thresholdWithBaseline({ min: 0.8 }, { better: 'higher', tolerance: 0.01 }, undefined), { min: 0.8 });
+    assert.deepEqual(thresholdWithBaseline({ min: 0.8 }, { better: 'higher', tolerance: 0.01 }, undefined), {
+      min: 0.8,
+    });
     assert.deepEqual(thresholdWithBaseline({ min: 0.8 }, undefined, 0.93), { min: 0.8 });
     assert.deepEqual(thresholdWithBaseline(undefined, { better: 'higher', tolerance: 0.01 }, Number.NaN), {});
   });

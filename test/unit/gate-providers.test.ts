@@ -8,7 +8,12 @@ import { aggregateSamples } from '../../activities/gates/prometheus-provider.ts'
 import { renderTemplate } from '../../activities/gates/template.ts';
 
 describe('JSON paths of http gates', () => {
-  const doc = { accuracy: 0.93, metrics: { 'f1-score': '0.88' }, scores: [{ value: 1 }, { value: 2 }], 'a b': { c: 3 } };
+  const doc = {
+    accuracy: 0.93,
+    metrics: { 'f1-score': '0.88' },
+    scores: [{ value: 1 }, { value: 2 }],
+    'a b': { c: 3 },
+  };
   it('selects the documented forms', () => {
     assert.deepEqual(selectJsonPath(doc, '$'), doc);
     assert.equal(selectJsonPath(doc, '$.accuracy'), 0.93);
@@ -32,16 +37,23 @@ describe('JSON paths of http gates', () => {
     assert.equal(numericValue(0), 0);
     assert.equal(numericValue('0.5'), 0.5);
     assert.equal(numericValue(' 1e-3 '), 0.001);
-    for (const v of ['', ' ', 'high', true, null, [], {}, Number.NaN, undefined]) assert.equal(numericValue(v), undefined, JSON.stringify(v));
+    for (const v of ['', ' ', 'high', true, null, [], {}, Number.NaN, undefined])
+      assert.equal(numericValue(v), undefined, JSON.stringify(v));
   });
 });
 
 describe('job gates', () => {
   it('read a bare number or JSON with value from the termination message', () => {
     assert.deepEqual(parseTerminationMessage('0.95\n'), { value: 0.95, details: {} });
-    assert.deepEqual(parseTerminationMessage('{"value": 0.93, "f1": 0.9, "note": "x"}'), { value: 0.93, details: { f1: 0.9 } });
+    assert.deepEqual(parseTerminationMessage('{"value": 0.93, "f1": 0.9, "note": "x"}'), {
+      value: 0.93,
+      details: { f1: 0.9 },
+    });
     assert.deepEqual(parseTerminationMessage('{"f1": 0.9}'), { value: null, details: { f1: 0.9 } });
-    assert.deepEqual(parseTerminationMessage('Traceback (most recent call last)'), { value: null, details: {} });
+    assert.deepEqual(parseTerminationMessage('Traceback (most recent call last)'), {
+      value: null,
+      details: {},
+    });
     assert.deepEqual(parseTerminationMessage(undefined), { value: null, details: {} });
     assert.deepEqual(parseTerminationMessage('[1]'), { value: null, details: {} });
   });
@@ -68,16 +80,33 @@ describe('range aggregation and sample summaries', () => {
     assert.equal(aggregateSamples([Number.NaN], 'mean'), null);
   });
   it('summarises a sample with n, median, mean and p90', () => {
-    assert.deepEqual(summarizeSample([10, 1, 2, 3, 4, 5, 6, 7, 8, 9]), { n: 10, median: 5.5, mean: 5.5, p90: 9 });
+    assert.deepEqual(summarizeSample([10, 1, 2, 3, 4, 5, 6, 7, 8, 9]), {
+      n: 10,
+      median: 5.5,
+      mean: 5.5,
+      p90: 9,
+    });
     assert.deepEqual(summarizeSample([]), { n: 0, median: null, mean: null, p90: null });
   });
 });
 
 describe('templating of evaluator URLs', () => {
   it('URL-encodes values and refuses unknown placeholders', () => {
-    const context = { model: 'fraud', namespace: 'ml', version: 'v1+rc/2', stableVersion: 'v0', window: '30s' };
-    assert.equal(renderTemplate('http://e/score?v={{version}}&s={{ stableVersion }}', context, encodeURIComponent), 'http://e/score?v=v1%2Brc%2F2&s=v0');
+    const context = {
+      model: 'fraud',
+      namespace: 'ml',
+      version: 'v1+rc/2',
+      stableVersion: 'v0',
+      window: '30s',
+    };
+    assert.equal(
+      renderTemplate('http://e/score?v={{version}}&s={{ stableVersion }}', context, encodeURIComponent),
+      'http://e/score?v=v1%2Brc%2F2&s=v0',
+    );
     assert.throws(() => renderTemplate('http://e/{{modle}}', context, encodeURIComponent), /\{\{modle\}\}/);
-    assert.throws(() => renderTemplate('http://e/{{stableVersion}}', { ...context, stableVersion: undefined }), /stableVersion/);
+    assert.throws(
+      () => renderTemplate('http://e/{{stableVersion}}', { ...context, stableVersion: undefined }),
+      /stableVersion/,
+    );
   });
 });

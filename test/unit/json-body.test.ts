@@ -4,14 +4,21 @@ import assert from 'node:assert/strict';
 import { ProblemError } from '../../api/errors.ts';
 import { parseJsonBody } from '../../api/json-body.ts';
 
-const refused = (pattern: RegExp) => (error: unknown) => error instanceof ProblemError && error.status === 400 && pattern.test(error.message);
+const refused = (pattern: RegExp) => (error: unknown) =>
+  error instanceof ProblemError && error.status === 400 && pattern.test(error.message);
 
 describe('JSON request bodies', () => {
   it('parses JSON', () => {
-    assert.deepEqual(parseJsonBody('{"model":"m","serving":{"labels":{"constructor":"x"}}}'), { model: 'm', serving: { labels: { constructor: 'x' } } });
+    assert.deepEqual(parseJsonBody('{"model":"m","serving":{"labels":{"constructor":"x"}}}'), {
+      model: 'm',
+      serving: { labels: { constructor: 'x' } },
+    });
   });
   it('refuses a __proto__ key anywhere, naming it', () => {
-    assert.throws(() => parseJsonBody('{"a":{"b":[{"__proto__":{"x":1}}]}}'), refused(/a key named "__proto__"/));
+    assert.throws(
+      () => parseJsonBody('{"a":{"b":[{"__proto__":{"x":1}}]}}'),
+      refused(/a key named "__proto__"/),
+    );
     assert.equal(({} as Record<string, unknown>).x, undefined, 'no prototype was touched');
   });
   it('says why a body is not JSON, and that an empty one is empty', () => {

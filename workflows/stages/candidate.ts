@@ -14,7 +14,8 @@ export async function deployCandidate(run: ReleaseRun): Promise<void> {
   // and each canary step scales it.
   const replicas = spec.traffic.router === 'gateway-api' ? spec.serving.replicas : 0;
   // Older runs' activity returned nothing; the uid is what the candidate watch holds on to.
-  const deployed = (await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas })) as { uid?: string } | undefined | null;
+  const deployed = (await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas })) as
+    { uid?: string } | undefined | null;
   if (deployed?.uid) run.candidateUid = deployed.uid;
   const message = await waitForTrack(run, 'canary');
   run.note(`candidate deployed: ${message}`);

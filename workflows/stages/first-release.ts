@@ -13,7 +13,12 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   await kube.ensureServices({ spec });
   // Rolling back a first release restores the prior state: no Deployment.
   run.compensations.stableMayChange(snapshot);
-  await kube.deployStable({ releaseId: run.status.releaseId, spec, autoscaled: snapshot.autoscaled, qualityScores: run.status.qualityScores });
+  await kube.deployStable({
+    releaseId: run.status.releaseId,
+    spec,
+    autoscaled: snapshot.autoscaled,
+    qualityScores: run.status.qualityScores,
+  });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable deployed: ${message}`);
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });

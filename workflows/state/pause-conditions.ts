@@ -38,7 +38,13 @@ const STOPPING: readonly PauseReason[] = ['human', 'inconclusive-gate'];
 const PAUSING: readonly PauseReason[] = ['human', 'pause-step', 'inconclusive-gate'];
 
 /** Which condition the status shows first: what a person must act on before anything else. */
-const PRECEDENCE: readonly PauseReason[] = ['human', 'inconclusive-gate', 'pause-step', 'awaiting-approval', 'awaiting-window'];
+const PRECEDENCE: readonly PauseReason[] = [
+  'human',
+  'inconclusive-gate',
+  'pause-step',
+  'awaiting-approval',
+  'awaiting-window',
+];
 
 export class PauseConditions {
   private conditions: PauseCondition[] = [];
@@ -108,7 +114,12 @@ export class PauseConditions {
         : first.reason === 'awaiting-approval' || first.reason === 'inconclusive-gate'
           ? 'approval'
           : 'resume';
-    return { kind, what: first.message, since: first.since, ...(first.deadline ? { deadline: first.deadline } : {}) };
+    return {
+      kind,
+      what: first.message,
+      since: first.since,
+      ...(first.deadline ? { deadline: first.deadline } : {}),
+    };
   }
 }
 

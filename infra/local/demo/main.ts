@@ -24,9 +24,12 @@ import { freePort } from '../stack/free-port.ts';
 import { stackDown, stackEnv, stackUp } from '../stack/stack.ts';
 import { ACCURACY, DEMO_MODEL, DEMO_NAMESPACE, demoSpec } from './story.ts';
 
-const { values } = parseArgs({ options: { clean: { type: 'boolean', default: false }, down: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { clean: { type: 'boolean', default: false }, down: { type: 'boolean', default: false } },
+});
 const started = Date.now();
-const say = (line: string) => console.log(`\n[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+const say = (line: string) =>
+  console.log(`\n[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const taskQueue = 'slipway-releases-demo';
 const target = `${DEMO_NAMESPACE}/${DEMO_MODEL}`;
@@ -51,7 +54,10 @@ const env: NodeJS.ProcessEnv = {
 };
 
 // A fresh start: a release left running by an interrupted demo is ended, the namespace recreated.
-const temporal = new Client({ connection: await Connection.connect({ address: stack.TEMPORAL_ADDRESS }), namespace: stack.TEMPORAL_NAMESPACE });
+const temporal = new Client({
+  connection: await Connection.connect({ address: stack.TEMPORAL_ADDRESS }),
+  namespace: stack.TEMPORAL_NAMESPACE,
+});
 await temporal.workflow
   .getHandle(releaseWorkflowId(DEMO_NAMESPACE, DEMO_MODEL))
   .terminate('a new demo run starts')
@@ -82,10 +88,16 @@ const evaluatorUrl = `http://127.0.0.1:${(evaluator.address() as AddressInfo).po
 
 /** Starts a long-running process of the demo (worker, API); its output is shown if it fails. */
 function serve(name: string, entry: string, readyMessage: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, entry)], { env: { ...env, SLIPWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, entry)], {
+    env: { ...env, SLIPWAY_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 90 s:\n${output.slice(-2000)}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within 90 s:\n${output.slice(-2000)}`)),
+      90_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes(`"msg":"${readyMessage}"`)) {
@@ -113,12 +125,17 @@ function stop(child: ChildProcess | undefined): Promise<void> {
 /** Runs the CLI on the demo's terminal (so its live view shows); resolves with its exit code. */
 function slipway(...args: string[]): Promise<number> {
   console.log(`$ slipway ${args.join(' ')}`);
-  const child = spawn(process.execPath, [join(root, 'cli/main.ts'), ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'cli/main.ts'), ...args], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
 async function apiGet<T>(path: string): Promise<T> {
-  const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${env.SLIPWAY_TOKEN ?? ''}` } });
+  const response = await fetch(`${apiUrl}${path}`, {
+    headers: { authorization: `Bearer ${env.SLIPWAY_TOKEN ?? ''}` },
+  });
   if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -137,7 +154,8 @@ async function approveWhenAsked(version: string): Promise<number> {
     // Until the new release has started, the latest release is the previous one.
     if (status?.version === version) {
       if (status.outcome) return 1;
-      if (status.phase === 'AwaitingApproval') return slipway('approve', target, '-m', 'canary looks healthy');
+      if (status.phase === 'AwaitingApproval')
+        return slipway('approve', target, '-m', 'canary looks healthy');
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -148,31 +166,56 @@ let api: ChildProcess | undefined;
 let exitCode = 1;
 try {
   say('starting a worker (npm run worker) and the API (npm run api)');
-  [worker, api] = await Promise.all([serve('worker', 'worker/main.ts', 'worker started'), serve('api', 'api/server.ts', 'api started')]);
+  [worker, api] = await Promise.all([
+    serve('worker', 'worker/main.ts', 'worker started'),
+    serve('api', 'api/server.ts', 'api started'),
+  ]);
 
   say(`v1: the first release of ${DEMO_MODEL}`);
   const v1 = await slipway('release', 'start', '-f', specFile('v1'), '--watch');
   say('v2: a better model — accuracy gate, shadow, canary steps, a human approval, promotion');
-  const [v2] = await Promise.all([slipway('release', 'start', '-f', specFile('v2'), '--watch'), approveWhenAsked('v2')]);
+  const [v2] = await Promise.all([
+    slipway('release', 'start', '-f', specFile('v2'), '--watch'),
+    approveWhenAsked('v2'),
+  ]);
   say('v3: a model that fails 30% of its requests — Slipway rolls it back by itself');
-  const v3 = await slipway('release', 'start', '-f', specFile('v3', { 'sim.slipway.dev/error-rate': '0.3' }), '--watch');
+  const v3 = await slipway(
+    'release',
+    'start',
+    '-f',
+    specFile('v3', { 'sim.slipway.dev/error-rate': '0.3' }),
+    '--watch',
+  );
 
   say(`$ slipway history ${target}`);
   await slipway('history', target);
-  const history = await apiGet<{ items: Array<{ version: string; outcome?: string; startTime: string }> }>(`/v1/releases/${target}/history`);
+  const history = await apiGet<{ items: Array<{ version: string; outcome?: string; startTime: string }> }>(
+    `/v1/releases/${target}/history`,
+  );
   // This run's releases only (the history keeps those of earlier demo runs too).
-  const outcomes = Object.fromEntries(history.items.filter((i) => Date.parse(i.startTime) >= started).map((i) => [i.version, i.outcome]));
+  const outcomes = Object.fromEntries(
+    history.items.filter((i) => Date.parse(i.startTime) >= started).map((i) => [i.version, i.outcome]),
+  );
   const last = await apiGet<ReleaseStatus>(`/v1/releases/${target}`);
-  const stable = await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: DEMO_MODEL, namespace: DEMO_NAMESPACE });
+  const stable = await kc
+    .makeApiClient(k8s.AppsV1Api)
+    .readNamespacedDeployment({ name: DEMO_MODEL, namespace: DEMO_NAMESPACE });
   const serving = stable.spec?.template.metadata?.labels?.['app.kubernetes.io/version'];
   const deciding = last.outcome?.decidingMeasurement;
   const ok =
-    v1 === 0 && v2 === 0 && v3 === 1 &&
-    outcomes.v1 === 'Promoted' && outcomes.v2 === 'Promoted' && outcomes.v3 === 'RolledBack' &&
-    deciding?.gate === 'error-rate' && serving === 'v2';
-  say(ok
-    ? `story complete: v2 serves 100% of traffic; v3 was rolled back by its ${deciding?.gate} gate (value ${deciding?.value?.toFixed(3)}, pass ≤ ${deciding?.threshold?.max})`
-    : `story did NOT end as expected: exit codes v1 ${v1}, v2 ${v2}, v3 ${v3}; outcomes ${JSON.stringify(outcomes)}; serving ${serving}`);
+    v1 === 0 &&
+    v2 === 0 &&
+    v3 === 1 &&
+    outcomes.v1 === 'Promoted' &&
+    outcomes.v2 === 'Promoted' &&
+    outcomes.v3 === 'RolledBack' &&
+    deciding?.gate === 'error-rate' &&
+    serving === 'v2';
+  say(
+    ok
+      ? `story complete: v2 serves 100% of traffic; v3 was rolled back by its ${deciding?.gate} gate (value ${deciding?.value?.toFixed(3)}, pass ≤ ${deciding?.threshold?.max})`
+      : `story did NOT end as expected: exit codes v1 ${v1}, v2 ${v2}, v3 ${v3}; outcomes ${JSON.stringify(outcomes)}; serving ${serving}`,
+  );
   exitCode = ok ? 0 : 1;
   const kubectl = `KUBECONFIG=${stack.KUBECONFIG} ${stack.SLIPWAY_KUBECTL}`;
   console.log(`

@@ -12,7 +12,11 @@ const ERROR_RATE =
   '(sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}",code=~"5.."}[3s])) or vector(0))' +
   ' / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{model}}",version="{{version}}"}[3s]))';
 
-export function demoSpec(version: string, evaluatorUrl: string, annotations: Record<string, string> = {}): ReleaseSpecInput {
+export function demoSpec(
+  version: string,
+  evaluatorUrl: string,
+  annotations: Record<string, string> = {},
+): ReleaseSpecInput {
   return {
     model: DEMO_MODEL,
     namespace: DEMO_NAMESPACE,
@@ -23,18 +27,33 @@ export function demoSpec(version: string, evaluatorUrl: string, annotations: Rec
       // 3 + 3 candidate + 1 surge pod = 7 of the local cluster's 8 GPUs.
       replicas: 3,
       resources: { requests: { cpu: '2', memory: '8Gi', 'nvidia.com/gpu': '1' } },
-      annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '1s', 'sim.slipway.dev/latency-ms': '40', ...annotations },
+      annotations: {
+        'pod-ready.stage.kwok.x-k8s.io/delay': '1s',
+        'sim.slipway.dev/latency-ms': '40',
+        ...annotations,
+      },
       progressDeadlineSeconds: 60,
     },
     traffic: { router: 'gateway-api' },
     build: { gates: ['accuracy'] },
     shadow: { duration: '5s', mirrorPercent: 100, gates: ['error-rate'] },
     canary: {
-      steps: [{ weight: 10, hold: '5s' }, { weight: 25, hold: '5s' }, { approval: { timeout: '10m' } }, { weight: 50, hold: '5s' }],
+      steps: [
+        { weight: 10, hold: '5s' },
+        { weight: 25, hold: '5s' },
+        { approval: { timeout: '10m' } },
+        { weight: 50, hold: '5s' },
+      ],
       gates: ['error-rate'],
     },
     gates: [
-      { name: 'error-rate', prometheus: { query: ERROR_RATE }, pass: { max: 0.02 }, interval: '3s', onNoData: 'pass' },
+      {
+        name: 'error-rate',
+        prometheus: { query: ERROR_RATE },
+        pass: { max: 0.02 },
+        interval: '3s',
+        onNoData: 'pass',
+      },
       {
         name: 'accuracy',
         http: { url: `${evaluatorUrl}/score?model={{model}}&version={{version}}`, value: '$.accuracy' },

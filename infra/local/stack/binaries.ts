@@ -48,7 +48,9 @@ export function binaries(config: StackConfig): Binaries {
 /** Builds whatever is missing (a no-op when the cache is complete). */
 export function ensureBinaries(config: StackConfig): Binaries {
   const b = binaries(config);
-  const missing = [b.kubeApiserver, b.etcd, b.kwok, join(b.gatewayApiCrds, '.complete')].some((p) => !existsSync(p));
+  const missing = [b.kubeApiserver, b.etcd, b.kwok, join(b.gatewayApiCrds, '.complete')].some(
+    (p) => !existsSync(p),
+  );
   if (missing) {
     execFileSync('bash', [join(buildDir, 'build-kubernetes.sh')], {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -21,7 +21,9 @@ async function main(): Promise<number> {
     case 'up': {
       const started = Date.now();
       await stackUp(config, group);
-      console.error(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (state: ${config.stateDir})`);
+      console.error(
+        `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (state: ${config.stateDir})`,
+      );
       return printStatus();
     }
     case 'down':
@@ -30,7 +32,8 @@ async function main(): Promise<number> {
     case 'status':
       return printStatus();
     case 'env':
-      for (const [key, value] of Object.entries(stackEnv(config, group))) console.log(`export ${key}=${value}`);
+      for (const [key, value] of Object.entries(stackEnv(config, group)))
+        console.log(`export ${key}=${value}`);
       return 0;
     default:
       console.error(USAGE);

@@ -6,7 +6,10 @@ import { z } from 'zod';
 const port = (fallback: number) => z.coerce.number().int().min(1024).max(65535).default(fallback);
 
 const StackEnv = z.object({
-  SLIPWAY_CACHE: z.string().min(1).default(join(homedir(), '.cache', 'slipway')),
+  SLIPWAY_CACHE: z
+    .string()
+    .min(1)
+    .default(join(homedir(), '.cache', 'slipway')),
   SLIPWAY_STATE: z.string().min(1).optional(),
   SLIPWAY_TEMPORAL_PORT: port(17233),
   SLIPWAY_TEMPORAL_UI_PORT: port(18233),

@@ -109,7 +109,11 @@ export async function stopProcess(stateDir: string, name: string, graceMs = 10_0
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
