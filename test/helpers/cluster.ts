@@ -37,3 +37,32 @@ export async function createTestNamespace(prefix: string): Promise<TestNamespace
     },
   };
 }
+
+/** A KubeConfig that authenticates as the existing ServiceAccount `namespace/name` (a TokenRequest token). */
+export async function tokenKubeConfig(
+  admin: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<k8s.KubeConfig> {
+  const request = await admin.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = admin.getCurrentCluster();
+  if (!cluster || !request.status?.token) throw new Error('no cluster or token');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: request.status.token }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return kc;
+}
+
+/** A new ServiceAccount `name` in the test namespace, and a KubeConfig that authenticates as it. */
+export async function serviceAccountKubeConfig(admin: TestNamespace, name: string): Promise<k8s.KubeConfig> {
+  await admin.core.createNamespacedServiceAccount({ namespace: admin.name, body: { metadata: { name } } });
+  return tokenKubeConfig(admin.kc, admin.name, name);
+}

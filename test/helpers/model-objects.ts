@@ -251,26 +251,6 @@ export async function resultWithin<R>(handle: WorkflowHandle, ms: number): Promi
 /** Merge-patches an object as a person would (their own field manager), e.g. to own a field Slipway does not set. */
 export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-/** A KubeConfig that authenticates as ServiceAccount `name` of `admin`'s namespace (TokenRequest API). */
-export async function serviceAccountKubeConfig(admin: TestNamespace, name: string): Promise<k8s.KubeConfig> {
-  await admin.core.createNamespacedServiceAccount({ namespace: admin.name, body: { metadata: { name } } });
-  const request = await admin.core.createNamespacedServiceAccountToken({
-    name,
-    namespace: admin.name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.kc.getCurrentCluster();
-  if (!cluster || !request.status?.token) throw new Error('no cluster or token');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: request.status.token }],
-    contexts: [{ name, cluster: cluster.name, user: name }],
-    currentContext: name,
-  });
-  return kc;
-}
-
 /** One instant PromQL query against the stack's Prometheus: the first sample's value, or undefined. */
 export async function promQuery(query: string): Promise<number | undefined> {
   const base = process.env.PROMETHEUS_URL;

@@ -11,32 +11,12 @@ import { createKubernetesActivities } from '../../activities/kubernetes/activiti
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { renderDeployment } from '../../activities/kubernetes/manifests.ts';
 import { ReleaseSpec } from '../../workflows/spec/index.ts';
-import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
+import { createTestNamespace, serviceAccountKubeConfig, type TestNamespace } from '../helpers/cluster.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
 
 let home: TestNamespace;
 let other: TestNamespace;
 let narrow: k8s.KubeConfig;
-
-/** A KubeConfig that authenticates as a ServiceAccount of `namespace`, with a token from the TokenRequest API. */
-async function serviceAccountKubeConfig(admin: TestNamespace, name: string): Promise<k8s.KubeConfig> {
-  await admin.core.createNamespacedServiceAccount({ namespace: admin.name, body: { metadata: { name } } });
-  const request = await admin.core.createNamespacedServiceAccountToken({
-    name,
-    namespace: admin.name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.kc.getCurrentCluster();
-  if (!cluster || !request.status?.token) throw new Error('no cluster or token');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: request.status.token }],
-    contexts: [{ name, cluster: cluster.name, user: name }],
-    currentContext: name,
-  });
-  return kc;
-}
 
 before(async () => {
   [home, other] = await Promise.all([createTestNamespace('ce-home'), createTestNamespace('ce-other')]);

@@ -13,7 +13,7 @@ import { createKubernetesActivities } from '../../activities/kubernetes/activiti
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import { ReleaseSpec } from '../../workflows/spec/index.ts';
-import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
+import { createTestNamespace, tokenKubeConfig, type TestNamespace } from '../helpers/cluster.ts';
 import { clusterState, releaseSpec } from '../helpers/release-fixtures.ts';
 import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 
@@ -145,29 +145,6 @@ function uniqueNames(objs: Obj[], system: string, managed: string): Obj[] {
   });
 }
 
-/** A KubeConfig that authenticates as a ServiceAccount, with a token from the TokenRequest API. */
-async function serviceAccountKubeConfig(
-  admin: k8s.KubeConfig,
-  namespace: string,
-  name: string,
-): Promise<k8s.KubeConfig> {
-  const request = await admin.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
-    name,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.getCurrentCluster();
-  if (!cluster || !request.status?.token) throw new Error('no cluster or token');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: request.status.token }],
-    contexts: [{ name, cluster: cluster.name, user: name }],
-    currentContext: name,
-  });
-  return kc;
-}
-
 describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
   let env: TestWorkflowEnvironment;
   let system: TestNamespace;
@@ -204,7 +181,7 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
   });
 
   it('the worker ServiceAccount runs a release end to end in a managed namespace', async () => {
-    const workerKc = await serviceAccountKubeConfig(system.kc, system.name, 'slipway-worker');
+    const workerKc = await tokenKubeConfig(system.kc, system.name, 'slipway-worker');
     const taskQueue = uniqueTaskQueue('rbac');
     const worker = await startRealWorker(env, taskQueue, workerKc);
     try {
@@ -259,7 +236,7 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
   });
 
   it('the API ServiceAccount can dry-run in a managed namespace and nowhere else', async () => {
-    const apiKc = await serviceAccountKubeConfig(system.kc, system.name, 'slipway-api');
+    const apiKc = await tokenKubeConfig(system.kc, system.name, 'slipway-api');
     const kube = createKubernetesActivities(createKubernetesClients(apiKc));
     const spec = (namespace: string) =>
       ReleaseSpec.parse(releaseSpec({ namespace, model: 'dry', version: 'v1' }));

@@ -278,7 +278,7 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     assert.equal(status.gates['latency-vs-stable']?.last?.verdict, 'pass');
   });
 
-  it('an evaluator that is down is inconclusive after retries — never a pass — and the release waits', async () => {
+  it('an evaluator that is down is an error after retries — never a pass; past consecutiveErrorLimit the release waits for a human', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/score`;
@@ -294,6 +294,7 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
           http: { url: deadUrl, value: '$.accuracy', timeout: '2s' },
           pass: { min: 0.9 },
           interval: '2s',
+          consecutiveErrorLimit: 1,
         },
       ],
     });
@@ -303,8 +304,13 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
       'paused on the unreachable evaluator',
     );
     const last = paused.gates.accuracy?.last;
-    assert.equal(last?.verdict, 'inconclusive');
+    assert.equal(last?.verdict, 'error');
     assert.match(last?.reason ?? '', /could not measure/);
+    assert.equal(paused.gates.accuracy?.consecutiveErrors, 2, 'one error tolerated, the second pauses');
+    assert.deepEqual(
+      paused.pauseReasons.map((r) => r.reason),
+      ['inconclusive-gate'],
+    );
     assert.equal(paused.stage, 'build');
     await handle.executeUpdate(abortUpdate, { args: [{ actor: 'erin', comment: 'evaluator outage' }] });
     const result = await handle.result();

@@ -27,7 +27,7 @@ import { promoteOnSchedule } from '../../workflows/promote-on-schedule.ts';
 import { release, type ReleaseResult } from '../../workflows/release.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
-import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
+import { createTestNamespace, serviceAccountKubeConfig, type TestNamespace } from '../helpers/cluster.ts';
 import {
   differences,
   MERGE_PATCH,
@@ -36,7 +36,6 @@ import {
   promQuery,
   readModelObjects,
   resultWithin,
-  serviceAccountKubeConfig,
   waitForStatus,
 } from '../helpers/model-objects.ts';
 import { clusterState, releaseSpec, type FixtureOptions } from '../helpers/release-fixtures.ts';
