@@ -112,3 +112,8 @@ export function versionsAndTraffic(cluster: FakeCluster) {
   const { stable, candidate, weights, mirror } = cluster;
   return { stable, candidate, weights, mirror };
 }
+
+/** A release that has ended with `version` on the stable track: no candidate, 100% stable, no mirror. */
+export function settledOn(version: string) {
+  return { stable: version, candidate: null, weights: { stable: 100, canary: 0 }, mirror: null };
+}

@@ -13,7 +13,14 @@ import {
   statusQuery,
 } from '../../workflows/messages.ts';
 import { timeSkippingEnv } from '../helpers/temporal.ts';
-import { baseSpec, changes, good, versionsAndTraffic, workflowHarness } from '../helpers/workflow-harness.ts';
+import {
+  baseSpec,
+  changes,
+  good,
+  settledOn,
+  versionsAndTraffic,
+  workflowHarness,
+} from '../helpers/workflow-harness.ts';
 
 const { env, withRelease, waitForStatus } = workflowHarness();
 
@@ -62,12 +69,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
         'removeCandidate',
       ],
     );
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v2',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v2'));
   });
 
   it('deploys a first release as stable', async () => {
@@ -93,12 +95,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.match(outcome.outcome.reason, /error-rate/);
     const rollback = calls.slice(calls.lastIndexOf('resetTraffic'));
     assert.deepEqual(rollback, ['resetTraffic', 'removeCandidate']);
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v1',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
   });
 
   it('rolls back on a failing shadow gate: mirror off, candidate removed, no live traffic ever moved', async () => {
@@ -113,12 +110,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       'no live weight moved',
     );
     assert.deepEqual(calls.slice(calls.lastIndexOf('resetTraffic')), ['resetTraffic', 'removeCandidate']);
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v1',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
   });
 
   it('restores stable when the promotion rollout fails: traffic, stable, candidate in that order', async () => {
@@ -139,12 +131,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       .slice(calls.lastIndexOf('resetTraffic'))
       .filter((c) => !c.startsWith('waitForRollout'));
     assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v1',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
   });
 
   it('handoff: 100% to the candidate while stable rolls, then back to stable', async () => {
@@ -160,12 +147,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.result, 'Promoted', outcome.outcome.reason);
     const promotion = changes(calls.slice(calls.indexOf('setTrafficWeights:20') + 1));
     assert.deepEqual(promotion, ['setTrafficWeights:100', 'deployStable', 'resetTraffic', 'removeCandidate']);
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v2',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v2'));
   });
 
   it('handoff: a failed stable roll sends traffic back to the restored stable', async () => {
@@ -190,12 +172,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       .slice(calls.lastIndexOf('resetTraffic'))
       .filter((c) => !c.startsWith('waitForRollout'));
     assert.deepEqual(rollback, ['resetTraffic', 'restoreStable', 'removeCandidate']);
-    assert.deepEqual(versionsAndTraffic(cluster), {
-      stable: 'v1',
-      candidate: null,
-      weights: { stable: 100, canary: 0 },
-      mirror: null,
-    });
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
   });
 
   it('refuses handoff with the replica-ratio router before touching anything', async () => {
@@ -373,12 +350,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
       assert.equal(outcome.outcome.result, 'RolledBack');
       assert.equal(outcome.outcome.failureType, 'ReleaseAborted');
       assert.match(outcome.outcome.reason, /erin: wrong build/);
-      assert.deepEqual(versionsAndTraffic(cluster), {
-        stable: 'v1',
-        candidate: null,
-        weights: { stable: 100, canary: 0 },
-        mirror: null,
-      });
+      assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
     });
   }
 
