@@ -61,6 +61,13 @@ export class ReleaseRun {
   private decision: Decision | undefined;
   /** The uid of the candidate Deployment this release created (watched during every hold). */
   candidateUid: string | undefined;
+  /**
+   * The candidate was seen serving up to now: a watch covered the wait that just ended (or its
+   * rollout was just awaited), so moving traffic needs no extra read of it.
+   */
+  candidateVouched = false;
+  /** Candidate watches that could not run (their retries ran out). */
+  candidateWatchFailures = 0;
   promoteNowBy: Actor | undefined;
   abortedBy: Actor | undefined;
 
@@ -290,6 +297,7 @@ export class ReleaseRun {
   /** Waits while the release is stopped (between steps). */
   async waitWhileStopped(): Promise<void> {
     if (!this.conditions.stopped) return;
+    this.candidateVouched = false; // nobody watches it while the release stands still between steps
     await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
     this.throwIfAborted();
   }

@@ -59,6 +59,7 @@ export async function untilCandidateLost(run: ReleaseRun): Promise<never> {
       (error instanceof ApplicationFailure && error.type === FailureType.CandidateLost)
     )
       throw error;
+    run.candidateWatchFailures += 1;
     run.note(
       `could not watch the candidate (${error instanceof Error ? error.message : String(error)}); it is checked before traffic moves and before promotion`,
     );
@@ -67,10 +68,18 @@ export async function untilCandidateLost(run: ReleaseRun): Promise<never> {
   }
 }
 
-/** Fails with CandidateLost unless the candidate is the one this release created and `ready` pods serve. */
-export async function assertCandidateServes(run: ReleaseRun, before: string): Promise<void> {
+/**
+ * Fails with CandidateLost unless the candidate is the one this release created and `ready` pods
+ * serve. With `unlessVouched`, a candidate a watch has just vouched for is not read again.
+ */
+export async function assertCandidateServes(
+  run: ReleaseRun,
+  before: string,
+  options: { unlessVouched?: boolean } = {},
+): Promise<void> {
   const uid = run.candidateUid;
-  if (uid === undefined || !patched('check-candidate')) return;
+  if (uid === undefined || (options.unlessVouched && run.candidateVouched) || !patched('check-candidate'))
+    return;
   const seen = await kube.observeCandidate({ namespace: run.spec.namespace, model: run.spec.model });
   if (!seen.exists) throw candidateLost(run, `was deleted (seen ${before})`);
   if (seen.uid !== uid)

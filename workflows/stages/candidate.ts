@@ -18,5 +18,6 @@ export async function deployCandidate(run: ReleaseRun): Promise<void> {
     { uid?: string } | undefined | null;
   if (deployed?.uid) run.candidateUid = deployed.uid;
   const message = await waitForTrack(run, 'canary');
+  run.candidateVouched = true;
   run.note(`candidate deployed: ${message}`);
 }

@@ -257,6 +257,7 @@ export async function whileWatched(
   const watching = watchesCandidate(run);
   if (gateNames.length === 0 && !watching) return wait();
   const mustPass = gatesThatMustPass(run, gateNames);
+  const watchFailures = run.candidateWatchFailures;
   const scope = new CancellationScope();
   const loops = scope.run(() =>
     Promise.all([
@@ -293,6 +294,8 @@ export async function whileWatched(
   const error = await loopsEnded;
   if (error !== undefined && !isCancellation(error)) throw error as Error;
   await waited;
+  // The watch ran to the end of the wait without finding the candidate lost (unless it could not run).
+  if (watching) run.candidateVouched = run.candidateWatchFailures === watchFailures;
 }
 
 /**
