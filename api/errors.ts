@@ -54,10 +54,6 @@ export class ProblemError extends Error {
   }
 }
 
-export function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
-}
-
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,

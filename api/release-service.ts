@@ -19,10 +19,10 @@ import {
   resumeUpdate,
 } from '../workflows/messages.ts';
 import type { release, ReleaseInput } from '../workflows/release.ts';
-import { ReleaseSpec } from '../workflows/spec/index.ts';
+import { validateReleaseSpec, type ReleaseSpec } from '../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../workflows/status.ts';
 import type { ReleaseAction } from '../workflows/vocabulary.ts';
-import { issuesOf, ProblemError } from './errors.ts';
+import { ProblemError } from './errors.ts';
 import { preflight, type PreflightReport } from './preflight.ts';
 import { listReleases, type ReleaseList } from './release-list.ts';
 import { readRunInput } from './release-runs.ts';
@@ -243,16 +243,15 @@ export class ReleaseService {
     }
     const input = await readRunInput(this.deps.client, description.workflowId, description.runId);
     if (!input) throw new ProblemError(422, `the latest run of ${name} has no release spec to retry`);
-    const parsed = ReleaseSpec.safeParse(input.spec);
-    if (!parsed.success) {
-      const issues = issuesOf(parsed.error);
+    const validated = validateReleaseSpec(input.spec);
+    if (!validated.ok) {
       throw new ProblemError(
         422,
-        `the latest release of ${name} has a spec that is not valid, so it cannot be retried: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
-        { issues },
+        `the latest release of ${name} has a spec that is not valid, so it cannot be retried: ${validated.summary}`,
+        { issues: validated.issues },
       );
     }
-    return this.start(parsed.data, submittedBy, { supersede: false, retryOf: description.runId });
+    return this.start(validated.spec, submittedBy, { supersede: false, retryOf: description.runId });
   }
 
   /** The status of the model's current or latest release. */

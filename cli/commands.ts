@@ -1,6 +1,7 @@
 // The commands of `slipway`: each talks to the API through ApiClient and prints text or JSON.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { validateReleaseSpec } from '../workflows/spec/index.ts';
 import { RELEASE_ACTIONS, type ReleaseAction } from '../workflows/vocabulary.ts';
 import type { ApiClient } from './api-client.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
@@ -66,6 +67,9 @@ export async function startRelease(
   options: { file: string | undefined; dryRun: boolean; supersede: boolean; watch: boolean },
 ): Promise<number> {
   const text = await readSpecFile(options.file);
+  // The same validation as the API's and the workflow's: a bad spec never leaves this machine.
+  const validated = validateReleaseSpec(parseYaml(text));
+  if (!validated.ok) throw new CliError(`the release spec is invalid: ${validated.summary}`, ExitCode.usage);
   const query = new URLSearchParams();
   if (options.dryRun) query.set('dryRun', 'true');
   if (options.supersede) query.set('supersede', 'true');

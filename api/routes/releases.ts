@@ -3,9 +3,9 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { ReleaseSpec, validateReleaseSpec } from '../../workflows/spec/index.ts';
 import { authorize } from '../auth/guard.ts';
-import { issuesOf, Problem, ProblemError } from '../errors.ts';
+import { Problem, ProblemError } from '../errors.ts';
 import type { ReleaseService } from '../release-service.ts';
 import {
   DryRunResult,
@@ -63,16 +63,13 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (
     },
     async (request, reply) => {
       authorize(request, 'deploy');
-      const parsed = ReleaseSpec.safeParse(request.body);
-      if (!parsed.success) {
-        const issues = issuesOf(parsed.error);
-        throw new ProblemError(
-          400,
-          `the release spec is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
-          { issues },
-        );
+      const validated = validateReleaseSpec(request.body);
+      if (!validated.ok) {
+        throw new ProblemError(400, `the release spec is invalid: ${validated.summary}`, {
+          issues: validated.issues,
+        });
       }
-      const spec = parsed.data;
+      const { spec } = validated;
       const principal = authorize(request, 'deploy', spec.namespace);
       if (request.query.dryRun) return reply.status(200).send(await service.dryRun(spec));
       const started = await service.start(spec, principal.subject, {

@@ -97,6 +97,20 @@ describe('slipway CLI: usage and exit codes', () => {
     assert.match(stderr, /bad\.yaml is not valid YAML/);
   });
 
+  it('exit 2 for a spec the schema refuses, with its paths, before any request (the API is unreachable here)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+    const file = join(dir, 'refused.yaml');
+    writeFileSync(
+      file,
+      'model: fraud\nnamespace: ml\nversion: v2\nserving: { image: "triton:1", replicas: 0 }\n',
+    );
+    const { code, stderr } = await cli('release', 'start', '-f', file);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^slipway: the release spec is invalid: serving\.replicas: must be a whole number/);
+    assert.doesNotMatch(stderr, /cannot reach/, 'refused locally, by the same schema as the API');
+    assert.equal(stderr.trimEnd().split('\n').length, 1);
+  });
+
   it('exit 4 when the API cannot be reached; --help exits 0', async () => {
     const down = await cli('status', 'ml/fraud');
     assert.equal(down.code, 4);

@@ -40,4 +40,5 @@ export {
   weightBefore,
 } from './lookup.ts';
 export { formatIssuePath } from './issue-path.ts';
+export { validateReleaseSpec, type SpecIssue, type SpecValidation } from './validate.ts';
 export { unsupportedByRouter } from './router-capabilities.ts';
