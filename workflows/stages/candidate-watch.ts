@@ -3,6 +3,7 @@
 // before traffic moves or the promotion starts a read checks the same. Either way the failure is
 // CandidateLost with a sentence that says what happened.
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
   isCancellation,
@@ -60,8 +61,9 @@ export async function untilCandidateLost(run: ReleaseRun): Promise<never> {
     )
       throw error;
     run.candidateWatchFailures += 1;
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
     run.note(
-      `could not watch the candidate (${error instanceof Error ? error.message : String(error)}); it is checked before traffic moves and before promotion`,
+      `could not watch the candidate (${cause}); it is checked before traffic moves and before promotion`,
     );
     await condition(() => false);
     throw error;
