@@ -1,6 +1,21 @@
 // Rendering the Kubernetes objects of a release (DESIGN §6). Pure functions: same spec, same objects.
-import type { V1Deployment, V1Probe, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
-import { type ReleaseSpec, routeName as routeNameOf } from '../../workflows/spec/index.ts';
+import type {
+  V1Container,
+  V1Deployment,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1Service,
+} from '@kubernetes/client-node';
+import {
+  type Container,
+  DEFAULT_CONTAINER,
+  PROBE_FIELDS,
+  type ReleaseSpec,
+  renderProbe,
+  routeName as routeNameOf,
+  servingContainerIndex,
+  slipwayEnv,
+} from '../../workflows/spec/index.ts';
 import {
   ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,
@@ -12,8 +27,6 @@ import {
   trackServiceName,
   type Track,
 } from './labels.ts';
-
-type ProbeSpec = NonNullable<NonNullable<ReleaseSpec['serving']['probes']>['readiness']>;
 
 export interface HttpRouteWeights {
   stable: number;
@@ -37,16 +50,6 @@ export interface HttpRoute {
   };
 }
 
-function renderProbe(probe: ProbeSpec | undefined): V1Probe | undefined {
-  if (!probe) return undefined;
-  const { httpGet, tcpSocket, ...timing } = probe;
-  return {
-    ...(httpGet ? { httpGet: { path: httpGet.path, port: httpGet.port } } : {}),
-    ...(tcpSocket ? { tcpSocket: { port: tcpSocket.port } } : {}),
-    ...timing,
-  };
-}
-
 export interface RenderDeploymentOptions {
   track: Track;
   /** Replicas to set; `undefined` leaves replicas unset (an HPA owns them). */
@@ -57,14 +60,13 @@ export interface RenderDeploymentOptions {
 }
 
 export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOptions): V1Deployment {
-  const { model, namespace, version, serving } = spec;
-  const labels = objectLabels(model, version, options.track);
-  const env = [
-    { name: 'MODEL_NAME', value: model },
-    { name: 'MODEL_VERSION', value: version },
-    ...(serving.modelUri ? [{ name: 'MODEL_URI', value: serving.modelUri }] : []),
-    ...(serving.env ?? []),
-  ];
+  const { model, namespace, serving } = spec;
+  const labels = objectLabels(model, spec.version, options.track);
+  const template = serving.template;
+  const podAnnotations = { ...(template?.metadata?.annotations ?? {}), ...(serving.annotations ?? {}) };
+  const index = servingContainerIndex(serving);
+  const containers = (template?.spec?.containers ?? []) as V1Container[];
+  const container = renderServingContainer(spec, index === -1 ? undefined : containers[index]);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -91,26 +93,59 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
         },
       },
       template: {
+        ...template,
         metadata: {
-          labels: { ...(serving.labels ?? {}), ...labels },
-          ...(serving.annotations ? { annotations: serving.annotations } : {}),
+          ...(template?.metadata ?? {}),
+          labels: { ...(template?.metadata?.labels ?? {}), ...(serving.labels ?? {}), ...labels },
+          ...(Object.keys(podAnnotations).length > 0 ? { annotations: podAnnotations } : {}),
         },
         spec: {
-          containers: [
-            {
-              name: 'model-server',
-              image: serving.image,
-              ports: [{ name: 'http', containerPort: serving.port }],
-              env,
-              ...optional('resources', renderResources(serving.resources)),
-              ...optional('readinessProbe', renderProbe(serving.probes?.readiness)),
-              ...optional('livenessProbe', renderProbe(serving.probes?.liveness)),
-              ...optional('startupProbe', renderProbe(serving.probes?.startup)),
-            },
-          ],
+          ...((template?.spec ?? {}) as V1PodSpec),
+          containers:
+            index === -1 ? [container] : containers.map((other, i) => (i === index ? container : other)),
         },
       },
     },
+  };
+}
+
+/**
+ * The serving container: the template's (or a new `model-server`) filled by the shorthand fields.
+ * The schema has refused every contradiction, so filling never overrides a value the template set
+ * differently. Slipway's env comes first (the template's may refer to it as `$(MODEL_URI)`), then
+ * the template's own, then the shorthand's.
+ */
+function renderServingContainer(spec: ReleaseSpec, base: V1Container | undefined): V1Container {
+  const { serving } = spec;
+  const theirs: V1Container = base ?? { name: DEFAULT_CONTAINER };
+  const ownEnv = theirs.env ?? [];
+  const named = new Set(ownEnv.map((e) => e.name));
+  const ours = slipwayEnv(spec.model, spec.version, serving.modelUri);
+  const slipwayNames = new Set(ours.map((e) => e.name));
+  const env = [
+    ...ours,
+    ...ownEnv.filter((e) => !slipwayNames.has(e.name)),
+    ...(serving.env ?? []).filter((e) => !named.has(e.name)),
+  ];
+  const ports = theirs.ports ?? [];
+  const resources = renderResources(serving.resources);
+  const { claims } = (theirs.resources ?? {}) as { claims?: V1ResourceRequirements['claims'] };
+  const probes = Object.fromEntries(
+    PROBE_FIELDS.flatMap(([short, field]) => {
+      const probe = renderProbe(serving.probes?.[short]) ?? (theirs as Container)[field];
+      return probe === undefined ? [] : [[field, probe]];
+    }),
+  );
+  return {
+    ...theirs,
+    name: theirs.name,
+    image: serving.image,
+    ports: ports.some((p) => p.name === 'http')
+      ? ports
+      : [{ name: 'http', containerPort: serving.port }, ...ports],
+    env,
+    ...(resources || claims ? { resources: { ...(claims ? { claims } : {}), ...(resources ?? {}) } } : {}),
+    ...probes,
   };
 }
 
@@ -129,10 +164,6 @@ export function renderResources(
       limits[name] = value;
   }
   return { ...(requests ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** Services `m` (all tracks), `m-stable` and `m-canary` (one track each). */

@@ -128,6 +128,50 @@ export function fuzzBases(namespace: string, model: string): ReleaseSpecInput[] 
       promote: { mode: 'rolling' },
       gates: [gates[0]!],
     },
+    {
+      model,
+      namespace,
+      version: 'v4',
+      serving: {
+        port: 8000,
+        resources: { requests: { cpu: '250m', memory: '512Mi' } },
+        probes: { readiness: { httpGet: { path: '/health' }, periodSeconds: 5 } },
+        container: 'server',
+        template: {
+          metadata: {
+            labels: { team: 'llm' },
+            annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '200ms' },
+          },
+          spec: {
+            initContainers: [
+              {
+                name: 'fetch',
+                image: 'registry.example.com/fetch:1',
+                args: ['--to=/models'],
+                volumeMounts: [{ name: 'models', mountPath: '/models' }],
+              },
+            ],
+            containers: [
+              {
+                name: 'server',
+                image: 'registry.example.com/vllm:0.6',
+                args: ['--model=/models/m', '--tensor-parallel-size=1'],
+                ports: [{ name: 'http', containerPort: 8000 }],
+                env: [{ name: 'LOG_LEVEL', value: 'info' }],
+                volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }],
+                startupProbe: {
+                  httpGet: { path: '/health', port: 'http' },
+                  failureThreshold: 60,
+                  periodSeconds: 10,
+                },
+              },
+            ],
+            volumes: [{ name: 'models', emptyDir: { sizeLimit: '1Gi' } }],
+            terminationGracePeriodSeconds: 30,
+          },
+        },
+      },
+    },
   ];
 }
 
@@ -233,7 +277,10 @@ export type Mutation =
   | { op: 'delete'; path: Path }
   | { op: 'add'; path: Path; key: string; value: Json };
 
-function applyMutation(root: Json, mutation: Mutation): void {
+function applyMutation(root: Json, original: Mutation): void {
+  // A copy of the value: fast-check shares constants (`[]`, `{}`), and adding one into itself (a
+  // `set` then an `add` at the same place) would make the spec circular.
+  const mutation = 'value' in original ? { ...original, value: structuredClone(original.value) } : original;
   const path = mutation.op === 'add' ? mutation.path : mutation.path.slice(0, -1);
   const parent = containerAt(root, path);
   if (parent === null || typeof parent !== 'object' || parent === undefined) return;

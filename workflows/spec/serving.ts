@@ -1,7 +1,17 @@
-// How the model is served: image, port, replicas, resources, env, labels, probes, rolling update. Pure.
+// How the model is served: image, port, replicas, resources, env, labels, probes, rolling update,
+// and optionally a full pod template (pod-template.ts) that the shorthand fields fill. Pure.
 import { z } from 'zod';
-import { annotations, imageReference, labelValue, QUALIFIED_NAME_MESSAGE, qualifiedName } from './names.ts';
-import { Resources } from './quantities.ts';
+import { formatIssuePath } from './issue-path.ts';
+import {
+  annotations,
+  dnsLabel,
+  imageReference,
+  labelValue,
+  QUALIFIED_NAME_MESSAGE,
+  qualifiedName,
+} from './names.ts';
+import { PodTemplate, RESERVED_LABELS, type Container } from './pod-template.ts';
+import { quantityValue, Resources } from './quantities.ts';
 import { intIn, recordOf } from './zod-shapes.ts';
 
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -94,14 +104,6 @@ const RollingUpdate = z
     path: ['maxSurge'],
   });
 
-/** Labels Slipway sets itself on every pod; a spec may not set them. */
-const RESERVED_LABELS = [
-  'app.kubernetes.io/name',
-  'app.kubernetes.io/version',
-  'app.kubernetes.io/managed-by',
-  'slipway.dev/track',
-] as const;
-
 const podLabels = recordOf(qualifiedName, labelValue, QUALIFIED_NAME_MESSAGE).superRefine((labels, ctx) => {
   for (const key of RESERVED_LABELS) {
     if (key in labels) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is set by Slipway` });
@@ -118,11 +120,13 @@ const EnvVar = z.strictObject({
   value: z.string(),
 });
 
-export const ServingSpec = z.strictObject({
-  image: imageReference,
+const ServingObject = z.strictObject({
+  /** Required unless the serving container of `template` has one. */
+  image: imageReference.optional(),
   /** Where the model server loads the model from; passed as MODEL_URI. */
   modelUri: z.string().min(1).optional(),
-  port: port.default(8000),
+  /** Default: the serving container's port named `http`, else 8000. */
+  port: port.optional(),
   /** Replicas of stable (and of the candidate at 100%). Left unset on a Deployment an HPA scales. */
   replicas: intIn(1, MAX_REPLICAS, `must be a whole number of replicas from 1 to ${MAX_REPLICAS}`).default(1),
   resources: Resources.optional(),
@@ -144,4 +148,186 @@ export const ServingSpec = z.strictObject({
   probes: Probes.optional(),
   rollingUpdate: RollingUpdate.default({ maxSurge: '25%', maxUnavailable: 0 }),
   progressDeadlineSeconds: intIn(1, 86_400).default(600),
+  /** The pod template of both tracks; the shorthand fields above fill its serving container. */
+  template: PodTemplate.optional(),
+  /** The serving container of `template` by name (default: its first container). */
+  container: dnsLabel.optional(),
 });
+
+type ServingObject = z.output<typeof ServingObject>;
+type ProbeSpec = NonNullable<NonNullable<ServingObject['probes']>['readiness']>;
+
+/** A probe of `serving.probes` as Kubernetes writes it. */
+export function renderProbe(probe: ProbeSpec | undefined): Record<string, unknown> | undefined {
+  if (!probe) return undefined;
+  const { httpGet, tcpSocket, ...timing } = probe;
+  return {
+    ...(httpGet ? { httpGet: { path: httpGet.path, port: httpGet.port } } : {}),
+    ...(tcpSocket ? { tcpSocket: { port: tcpSocket.port } } : {}),
+    ...timing,
+  };
+}
+
+export const PROBE_FIELDS = [
+  ['readiness', 'readinessProbe'],
+  ['liveness', 'livenessProbe'],
+  ['startup', 'startupProbe'],
+] as const;
+
+/** Where the serving container is in `template.spec.containers` (-1: the template has none). */
+export function servingContainerIndex(serving: {
+  template?: PodTemplate | undefined;
+  container?: string | undefined;
+}): number {
+  const containers = serving.template?.spec?.containers ?? [];
+  if (serving.container === undefined) return containers.length > 0 ? 0 : -1;
+  return containers.findIndex((container) => container.name === serving.container);
+}
+
+/** The port named `http` of a container, if any. */
+export function httpPort(container: Container | undefined): number | undefined {
+  return container?.ports?.find((p) => p.name === 'http')?.containerPort;
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+
+/**
+ * One rule for the shorthand fields: they fill the serving container of `template` (or the
+ * `model-server` container Slipway makes when the template has none). Giving a field both ways is
+ * fine with the same value and an error with two: the issue is at the shorthand's path and names
+ * the template's.
+ */
+function checkShorthand(serving: ServingObject, ctx: z.RefinementCtx): void {
+  const contradiction = (path: PropertyKey[], theirs: PropertyKey[], detail: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `contradicts serving.${formatIssuePath(theirs)} (${detail}): set it once, or to the same value`,
+    });
+  const index = servingContainerIndex(serving);
+  if (serving.container !== undefined && index === -1) {
+    const names = (serving.template?.spec?.containers ?? []).map((c) => c.name);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['container'],
+      message: `no container named ${serving.container} in serving.template.spec.containers (${names.length ? names.join(', ') : 'it has none'})`,
+    });
+    return;
+  }
+  const container = index === -1 ? undefined : serving.template?.spec?.containers?.[index];
+  const at = (...rest: PropertyKey[]) => ['template', 'spec', 'containers', index, ...rest];
+  if (serving.image === undefined && container?.image === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['image'],
+      message:
+        container === undefined
+          ? 'an image is required'
+          : `an image is required (here or as serving.${formatIssuePath(at('image'))})`,
+    });
+  for (const kind of ['labels', 'annotations'] as const) {
+    const theirs: Record<string, string> = serving.template?.metadata?.[kind] ?? {};
+    for (const [key, value] of Object.entries(serving[kind] ?? {})) {
+      if (theirs[key] !== undefined && theirs[key] !== value)
+        contradiction([kind, key], ['template', 'metadata', kind, key], `${theirs[key]} ≠ ${value}`);
+    }
+  }
+  if (!container) return;
+  if (serving.image !== undefined && container.image !== undefined && serving.image !== container.image)
+    contradiction(['image'], at('image'), `${container.image} ≠ ${serving.image}`);
+  const ports = container.ports ?? [];
+  const http = ports.findIndex((p) => p.name === 'http');
+  if (serving.port !== undefined && http !== -1 && ports[http]!.containerPort !== serving.port)
+    contradiction(
+      ['port'],
+      at('ports', http, 'containerPort'),
+      `${ports[http]!.containerPort} ≠ ${serving.port}`,
+    );
+  const effectivePort = serving.port ?? (http === -1 ? 8000 : ports[http]!.containerPort);
+  if (http === -1) {
+    ports.forEach((p, i) => {
+      if (p.containerPort === effectivePort && (p.protocol ?? 'TCP') === 'TCP')
+        ctx.addIssue({
+          code: 'custom',
+          path: at('ports', i, 'name'),
+          message: `port ${effectivePort} is the serving port: name it http (the Services target the port named http)`,
+        });
+    });
+  }
+  for (const side of ['requests', 'limits'] as const) {
+    const theirs: Record<string, string> = container.resources?.[side] ?? {};
+    for (const [name, value] of Object.entries(serving.resources?.[side] ?? {})) {
+      const other = theirs[name];
+      if (other !== undefined && quantityValue(other) !== quantityValue(value))
+        contradiction(['resources', side, name], at('resources', side, name), `${other} ≠ ${value}`);
+    }
+  }
+  const theirEnv = container.env ?? [];
+  const checkEnv = (name: string, value: string, path: PropertyKey[]) => {
+    const i = theirEnv.findIndex((e) => e.name === name);
+    if (i === -1) return;
+    const other = theirEnv[i]!;
+    if (other.valueFrom !== undefined || other.value !== value)
+      contradiction(
+        path,
+        at('env', i),
+        `${name} is ${other.valueFrom ? 'valueFrom' : JSON.stringify(other.value ?? '')} there`,
+      );
+  };
+  if (serving.modelUri !== undefined) checkEnv('MODEL_URI', serving.modelUri, ['modelUri']);
+  serving.env?.forEach((variable, i) => checkEnv(variable.name, variable.value, ['env', i, 'value']));
+  for (const [short, field] of PROBE_FIELDS) {
+    const mine = renderProbe(serving.probes?.[short]);
+    const theirs = container[field];
+    if (mine !== undefined && theirs !== undefined && !same(mine, theirs))
+      contradiction(['probes', short], at(field), 'two different probes');
+  }
+}
+
+/** Env names Slipway sets from the spec; a template may set them only to the same value. */
+export function slipwayEnv(model: string, version: string, modelUri: string | undefined) {
+  return [
+    { name: 'MODEL_NAME', value: model },
+    { name: 'MODEL_VERSION', value: version },
+    ...(modelUri ? [{ name: 'MODEL_URI', value: modelUri }] : []),
+  ];
+}
+
+export const ServingSpec = ServingObject.superRefine(checkShorthand).transform((serving) => {
+  // The parsed spec is complete: image, port and resources are those the serving container runs
+  // with (what capacity checks and the Services read), and parsing it again gives the same spec.
+  const index = servingContainerIndex(serving);
+  const container = index === -1 ? undefined : serving.template?.spec?.containers?.[index];
+  const resources = mergeResources(container?.resources, serving.resources);
+  const { image: _image, port: _port, resources: _resources, ...rest } = serving;
+  return {
+    image: (serving.image ?? container?.image)!,
+    ...(serving.modelUri === undefined ? {} : { modelUri: serving.modelUri }),
+    port: serving.port ?? httpPort(container) ?? 8000,
+    ...rest,
+    ...(resources === undefined ? {} : { resources }),
+  };
+});
+
+type ResourceLists = { requests?: Record<string, string>; limits?: Record<string, string> };
+
+function mergeResources(
+  theirs: ResourceLists | undefined,
+  mine: ResourceLists | undefined,
+): ResourceLists | undefined {
+  if (!theirs || (!theirs.requests && !theirs.limits)) return mine;
+  const merged: ResourceLists = {};
+  for (const side of ['requests', 'limits'] as const) {
+    const list = { ...(theirs[side] ?? {}), ...(mine?.[side] ?? {}) };
+    if (Object.keys(list).length > 0) merged[side] = list;
+  }
+  return merged;
+}
