@@ -250,7 +250,10 @@ export class ReleaseRun {
   /** Why `actor` may not ask for promote-now, or undefined when they may. */
   promoteNowProblem(actor: Actor): string | undefined {
     if (this.finished) return `release ${this.status.releaseId} has ended or is rolling back`;
-    if (this.status.firstRelease) return 'a first release has nothing to promote over';
+    const promote = this.spec.promote;
+    if (this.status.firstRelease && !promote?.approval?.required && !promote?.windows?.length) {
+      return 'a first release without a promotion approval or windows has nothing to skip';
+    }
     if (this.policy.separationOfDuties && actor.actor === this.status.submittedBy) {
       return `separation of duties: ${actor.actor} submitted this release and may not promote it past its approvals`;
     }

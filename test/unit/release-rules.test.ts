@@ -10,6 +10,7 @@ import {
   pauseUpdate,
   promoteSignal,
   promoteUpdate,
+  rejectUpdate,
   resumeUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
@@ -402,6 +403,105 @@ describe('promotion is final; rollback removes what the release made', () => {
         assert.equal(status.retryOf, 'run-123');
         assert.ok(status.timeline.some((t) => /retry of run run-123/.test(t.message)));
         await handle.terminate('test done');
+      },
+    );
+  });
+});
+
+describe('a first release honours the promotion’s approval, windows and freezes', () => {
+  it('waits for the promotion approval before anything is created; approving deploys it', async () => {
+    const spec = { promote: { approval: { required: true } } };
+    const { outcome, calls } = await withRelease(
+      { spec, stub: { stableVersion: null, gateValues: good } },
+      async (handle, stub) => {
+        const waiting = await waitForStatus(
+          handle,
+          (s) => s.phase === 'AwaitingApproval',
+          'the promotion approval',
+        );
+        assert.equal(waiting.firstRelease, true);
+        assert.equal(waiting.pendingDecision?.what, 'promotion');
+        assert.ok(
+          !stub.calls.includes('ensureServices') && !stub.calls.includes('deployStable'),
+          'nothing created yet',
+        );
+        await handle.executeUpdate(approveUpdate, { args: [{ actor: 'bob' }] });
+        return handle.result();
+      },
+    );
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(calls.includes('deployStable'));
+  });
+
+  it('a rejected first release rolls back with nothing left to remove', async () => {
+    const spec = { promote: { approval: { required: true } } };
+    const { outcome, calls, cluster } = await withRelease(
+      { spec, stub: { stableVersion: null, gateValues: good } },
+      async (handle) => {
+        await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'the promotion approval');
+        await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'bob', comment: 'not this week' }] });
+        return handle.result();
+      },
+    );
+    assert.equal(outcome.outcome.failureType, 'ApprovalRejected');
+    assert.ok(!calls.includes('deployStable'));
+    assert.deepEqual(cluster.objects, { services: [], route: false });
+  });
+
+  it('a first release during a freeze waits it out', async () => {
+    // Its own server: a clock no earlier test has skipped or locked.
+    const ownEnv = await timeSkippingEnv();
+    const now = await ownEnv.currentTimeMs();
+    const freezeEnd = now + 6 * 3_600_000;
+    const promote = {
+      approval: { required: false },
+      freezes: [{ from: new Date(now - 3_600_000).toISOString(), to: new Date(freezeEnd).toISOString() }],
+    };
+    const { outcome } = await withRelease(
+      { spec: { promote }, stub: { stableVersion: null, gateValues: good } },
+      async (handle) => {
+        await handle.result();
+        return handle.query(statusQuery);
+      },
+      ownEnv,
+    ).finally(() => ownEnv.teardown());
+    assert.equal(outcome.phase, 'Promoted');
+    const waited = outcome.timeline.find((t) => t.message.startsWith('waiting for the promotion window'));
+    const deployed = outcome.timeline.find((t) => t.message.startsWith('stable deployed'));
+    assert.ok(waited && deployed, outcome.timeline.map((t) => t.message).join(' | '));
+    assert.ok(
+      Date.parse(deployed.at) >= freezeEnd,
+      `deployed at ${deployed.at}, the freeze ended ${new Date(freezeEnd).toISOString()}`,
+    );
+  });
+
+  it('promote-now skips a first release’s approval; without approval or windows it is refused', async () => {
+    const spec = { promote: { approval: { required: true } } };
+    const { outcome } = await withRelease(
+      { spec, stub: { stableVersion: null, gateValues: good } },
+      async (handle) => {
+        await waitForStatus(handle, (s) => s.phase === 'AwaitingApproval', 'the promotion approval');
+        await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
+        return handle.result();
+      },
+    );
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.deepEqual(
+      outcome.approvals.map((a) => [a.decision, a.actor]),
+      [['promoted-now', 'frank']],
+    );
+    await withRelease(
+      {
+        spec: { canary: { steps: [{ weight: 10, hold: '1m' }], gates: ['error-rate'] } },
+        stub: { stableVersion: null, gateValues: good },
+      },
+      async (handle) => {
+        await waitForStatus(handle, (s) => s.firstRelease, 'known to be a first release', 1_000);
+        await assert.rejects(
+          handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] }),
+          refusedFor(/nothing to skip/),
+        );
+        return handle.result();
       },
     );
   });

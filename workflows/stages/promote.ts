@@ -54,16 +54,16 @@ async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): 
   await run.event('Warning', 'StableScaledByHand', message);
 }
 
-export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
-  const { spec } = run;
-  const promote = spec.promote;
-  await run.enterStage('promote', `promoting ${spec.version}`);
-  const canaryGates = spec.canary?.gates ?? [];
+/**
+ * What a promotion waits for — the promotion approval, then an allowed window outside every freeze —
+ * for a release and for a model's first release alike. `gates` are measured during the approval.
+ */
+export async function awaitPromotionGoAhead(run: ReleaseRun, gates: readonly string[]): Promise<void> {
+  const approval = run.spec.promote?.approval;
   await run.waitWhileStopped();
-  if (promote?.approval?.required && !run.promoteNowEffective) {
-    const timeoutMs = promote.approval.timeout?.ms;
-    await whileWatched(run, canaryGates, async () => {
-      await run.awaitApproval('promotion', timeoutMs, promote.approval?.onTimeout ?? 'reject');
+  if (approval?.required && !run.promoteNowEffective) {
+    await whileWatched(run, gates, async () => {
+      await run.awaitApproval('promotion', approval.timeout?.ms, approval.onTimeout);
     });
   }
   // Waiting for a window can take days: gates are not evaluated meanwhile, so that the history stays
@@ -72,6 +72,13 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   await waitForPromotionWindow(run);
   // A person's pause or an undecided gate holds the promotion, whatever asked for it.
   await run.waitWhileStopped();
+}
+
+export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
+  const { spec } = run;
+  const promote = spec.promote;
+  await run.enterStage('promote', `promoting ${spec.version}`);
+  await awaitPromotionGoAhead(run, spec.canary?.gates ?? []);
   await assertCandidateServes(run, 'before the promotion');
   await noteHandScaledStable(run, snapshot);
 
