@@ -25,13 +25,21 @@ import {
 } from './deployments.ts';
 import { recordEvent, type ReleaseEvent } from './events.ts';
 import { deleteJob, runJob, type JobOutcome, type JobRequest } from './jobs.ts';
-import { preflight, type PreflightInput, type PreflightResult } from './preflight.ts';
+import type { CapacityVerdict } from './capacity.ts';
+import {
+  checkReleaseCapacity,
+  preflight,
+  type CapacityInput,
+  type PreflightInput,
+  type PreflightResult,
+} from './preflight.ts';
 import { releaseObjectsPresent, removeReleaseObjects, type ReleaseObjects } from './release-objects.ts';
 import { releasePolicy, type InstallationPolicy, type ReleasePolicy } from './release-policy.ts';
 import { waitForRollout, type RolloutInput } from './rollout.ts';
 
 export type { CandidateObservation } from './candidate.ts';
-export type { PreflightInput, PreflightResult } from './preflight.ts';
+export type { CapacityVerdict } from './capacity.ts';
+export type { CapacityInput, PreflightInput, PreflightResult } from './preflight.ts';
 export type { ReleaseObjects } from './release-objects.ts';
 export type { ReleasePolicy } from './release-policy.ts';
 export type { RolloutInput } from './rollout.ts';
@@ -53,6 +61,17 @@ export function createKubernetesActivities(
      */
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       return preflight(clients, input);
+    },
+
+    /**
+     * The capacity check alone, as the scheduler would place the pods (requests, nodeSelector,
+     * affinity, taints) against free allocatable and ResourceQuotas. `phase: 'promotion'` (before
+     * the stable rolls) counts only what the promotion adds to what runs: the surge, and for
+     * handoff the candidate grown to full size; `'release'` the whole release at its peak. Fails
+     * `InsufficientCapacity` (final) naming the short resources, the nodes and the numbers.
+     */
+    async checkCapacity(input: CapacityInput): Promise<CapacityVerdict> {
+      return checkReleaseCapacity(clients, input);
     },
 
     /** Called before the build: a 403 is final and says which namespace the worker may not read. */

@@ -1,15 +1,20 @@
 // The build stage's preflight: render every object and server-side dry-run it (RBAC, quota,
-// admission, schema with strict field validation), then check that the candidate's pods fit the
-// nodes and the namespace's quotas. Every refusal is a final `DryRunFailed` naming what was refused.
+// admission, schema with strict field validation), then check that the release's pods at its peak
+// (candidate + promotion surge) fit the nodes and the namespace's quotas as the scheduler would
+// place them. Every refusal is final: `DryRunFailed` or `InsufficientCapacity`, naming what was refused.
+// `checkReleaseCapacity` is the capacity check alone (the promotion's re-check counts what it adds).
+import type { V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
-import { checkCapacity, toResourceList, type CapacityVerdict } from './capacity.ts';
+import { checkCapacity, type CapacityVerdict } from './capacity.ts';
 import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
+import { selectorLabels } from './labels.ts';
 import { renderDeployment, renderHttpRoute, renderServices } from './manifests.ts';
+import { releaseDemand, type CapacityPhase } from './release-demand.ts';
 
 export interface PreflightInput {
   releaseId: string;
@@ -43,6 +48,84 @@ async function requireNamespace(clients: KubernetesClients, namespace: string): 
   });
 }
 
+export interface CapacityInput {
+  spec: ReleaseSpec;
+  /** `release`: the whole release at its peak (the build); `promotion`: what the promotion adds. */
+  phase: CapacityPhase;
+  releaseId?: string;
+}
+
+function listNodes(clients: KubernetesClients) {
+  return preflightRead({ verb: 'list', resource: 'nodes' }, () => clients.core.listNode());
+}
+
+function capacityReads(clients: KubernetesClients, namespace: string) {
+  return [
+    preflightRead({ verb: 'list', resource: 'pods' }, () =>
+      clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    ),
+    preflightRead({ verb: 'list', resource: 'resourcequotas', namespace }, () =>
+      clients.core.listNamespacedResourceQuota({ namespace }),
+    ),
+  ] as const;
+}
+
+function isTrackPod(pod: V1Pod, spec: ReleaseSpec, track: 'stable' | 'canary'): boolean {
+  if (pod.metadata?.namespace !== spec.namespace) return false;
+  const labels = pod.metadata.labels ?? {};
+  return Object.entries(selectorLabels(spec.model, track)).every(([k, v]) => labels[k] === v);
+}
+
+/** The capacity verdict from what was read; pure. */
+export function capacityVerdict(
+  spec: ReleaseSpec,
+  phase: CapacityPhase,
+  read: { nodes: V1Node[]; pods: V1Pod[]; quotas: V1ResourceQuota[] },
+  releaseId = 'capacity-check',
+): CapacityVerdict {
+  const template = renderDeployment(spec, { track: 'canary', replicas: spec.serving.replicas, releaseId })
+    .spec?.template.spec ?? { containers: [] };
+  const stableRuns = read.pods.some((p) => isTrackPod(p, spec, 'stable'));
+  // The build replaces whatever candidate is left (a retried release): its pods are not in the way.
+  const pods = phase === 'release' ? read.pods.filter((p) => !isTrackPod(p, spec, 'canary')) : read.pods;
+  return checkCapacity({
+    nodes: read.nodes,
+    pods,
+    quotas: read.quotas,
+    template,
+    demand: releaseDemand(spec, phase, stableRuns),
+    when: phase === 'release' ? 'at its peak' : 'for the promotion',
+  });
+}
+
+function insufficient(phase: CapacityPhase, capacity: CapacityVerdict): ApplicationFailure {
+  const what = phase === 'release' ? 'the release does not fit' : 'the promotion does not fit';
+  return ApplicationFailure.nonRetryable(
+    `${what}: ${capacity.reasons.join('; ')}`,
+    FailureType.InsufficientCapacity,
+    capacity,
+  );
+}
+
+/** The capacity check alone; fails `InsufficientCapacity` when the pods do not fit. */
+export async function checkReleaseCapacity(
+  clients: KubernetesClients,
+  { spec, phase, releaseId }: CapacityInput,
+): Promise<CapacityVerdict> {
+  const [nodes, pods, quotas] = await Promise.all([
+    listNodes(clients),
+    ...capacityReads(clients, spec.namespace),
+  ]);
+  const capacity = capacityVerdict(
+    spec,
+    phase,
+    { nodes: nodes.items, pods: pods.items, quotas: quotas.items },
+    releaseId,
+  );
+  if (!capacity.fits) throw insufficient(phase, capacity);
+  return capacity;
+}
+
 export async function preflight(
   clients: KubernetesClients,
   { releaseId, spec }: PreflightInput,
@@ -57,28 +140,16 @@ export async function preflight(
   // The dry-runs and the reads for the capacity check are independent: all at once.
   const [nodes, pods, quotas] = await Promise.all([
     Promise.all(objects.map((object) => serverSideApply(clients, object, { dryRun: true }))).then(() =>
-      preflightRead({ verb: 'list', resource: 'nodes' }, () => clients.core.listNode()),
+      listNodes(clients),
     ),
-    preflightRead({ verb: 'list', resource: 'pods' }, () =>
-      clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
-    ),
-    preflightRead({ verb: 'list', resource: 'resourcequotas', namespace }, () =>
-      clients.core.listNamespacedResourceQuota({ namespace }),
-    ),
+    ...capacityReads(clients, namespace),
   ]);
-  const capacity = checkCapacity({
-    nodes: nodes.items,
-    pods: pods.items,
-    quotas: quotas.items,
-    request: toResourceList(spec.serving.resources?.requests),
-    replicas: spec.serving.replicas,
-  });
-  if (!capacity.fits) {
-    throw ApplicationFailure.nonRetryable(
-      `the candidate does not fit: ${capacity.reasons.join('; ')}`,
-      FailureType.InsufficientCapacity,
-      capacity,
-    );
-  }
+  const capacity = capacityVerdict(
+    spec,
+    'release',
+    { nodes: nodes.items, pods: pods.items, quotas: quotas.items },
+    releaseId,
+  );
+  if (!capacity.fits) throw insufficient('release', capacity);
   return { objects: objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`), capacity };
 }

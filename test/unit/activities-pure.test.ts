@@ -143,7 +143,7 @@ describe('capacity', () => {
   const node = (name: string, gpus: number): V1Node => ({
     metadata: { name },
     status: {
-      allocatable: { cpu: '8', memory: '32Gi', 'nvidia.com/gpu': String(gpus) },
+      allocatable: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': String(gpus) },
       conditions: [{ type: 'Ready', status: 'True' }],
     },
   });
@@ -155,21 +155,23 @@ describe('capacity', () => {
     status: { phase: 'Running' },
   });
 
+  const oneGpu = { containers: [{ name: 'c', resources: { requests: { 'nvidia.com/gpu': '1' } } }] };
+  const candidate = (pods: number) => [{ what: 'candidate', pods }];
   it('counts free GPUs per node after running pods', () => {
     const verdict = checkCapacity({
       nodes: [node('a', 4), node('b', 4)],
       pods: [pod('a', 3)],
       quotas: [],
-      request: { 'nvidia.com/gpu': 1 },
-      replicas: 5,
+      template: oneGpu,
+      demand: candidate(5),
     });
     assert.equal(verdict.fits, true);
     const tooMany = checkCapacity({
       nodes: [node('a', 4), node('b', 4)],
       pods: [pod('a', 3)],
       quotas: [],
-      request: { 'nvidia.com/gpu': 1 },
-      replicas: 6,
+      template: oneGpu,
+      demand: candidate(6),
     });
     assert.equal(tooMany.fits, false);
     assert.equal(tooMany.placeablePods, 5);
@@ -184,8 +186,8 @@ describe('capacity', () => {
           status: { hard: { 'requests.nvidia.com/gpu': '4' }, used: { 'requests.nvidia.com/gpu': '2' } },
         },
       ],
-      request: { 'nvidia.com/gpu': 1 },
-      replicas: 3,
+      template: oneGpu,
+      demand: candidate(3),
     });
     assert.equal(verdict.fits, false);
     assert.match(verdict.reasons[0] ?? '', /gpu-quota.*needs 3, 2 left of 4/);

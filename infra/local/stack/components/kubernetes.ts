@@ -2,7 +2,7 @@
 // (all built from source, see infra/local/build), KWOK playing the kubelets, fake nodes and the
 // Gateway API CRDs. Everything listens on 127.0.0.1 only; RBAC is on.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { binaries, ensureBinaries } from '../binaries.ts';
@@ -184,17 +184,28 @@ function kubectl(config: StackConfig, args: string[], input?: string): string {
   });
 }
 
+/** The fake nodes `nodes.yaml` defines, by name: a cached cluster missing one is not healthy, so `up` applies them. */
+export function fakeNodeNames(): string[] {
+  const text = readFileSync(join(kwokDir, 'nodes.yaml'), 'utf8');
+  return [...text.matchAll(/^kind: Node\nmetadata:\n {2}name: (\S+)$/gm)].map((m) => m[1] ?? '');
+}
+
 function clusterObjectsReady(config: StackConfig): boolean {
   try {
     const nodes = kubectl(config, [
       'get',
       'nodes',
       '-o',
-      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
     ]);
-    const ready = nodes.split(' ').filter((s) => s === 'True').length;
+    const ready = new Set(
+      nodes
+        .split('\n')
+        .filter((line) => line.endsWith('=True'))
+        .map((line) => line.slice(0, -'=True'.length)),
+    );
     const crd = kubectl(config, ['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name']);
-    return ready >= 4 && crd.includes('httproutes');
+    return fakeNodeNames().every((name) => ready.has(name)) && crd.includes('httproutes');
   } catch {
     return false;
   }
@@ -234,5 +245,6 @@ export const clusterObjects: Component = {
     // Objects live in etcd's data folder; stopping etcd is enough.
     return Promise.resolve();
   },
-  describe: () => '4 fake nodes (2 with 4 GPUs each), Gateway API CRDs',
+  describe: () =>
+    `${fakeNodeNames().length} fake nodes (2 with 4 GPUs each, a tainted A100 pool, a MIG node), Gateway API CRDs`,
 };
