@@ -28,7 +28,10 @@ after(async () => {
   await ns?.delete();
 });
 
-function spec(model: string, o: { replicas?: number; requests: Record<string, string>; maxSurge?: number }) {
+function spec(
+  model: string,
+  o: { replicas?: number; requests: Record<string, string>; maxSurge?: number; template?: object },
+) {
   const input = releaseSpec({ namespace: ns.name, model, version: 'v2' });
   return ReleaseSpec.parse({
     ...input,
@@ -37,6 +40,7 @@ function spec(model: string, o: { replicas?: number; requests: Record<string, st
       replicas: o.replicas ?? 1,
       resources: { requests: o.requests },
       ...(o.maxSurge === undefined ? {} : { rollingUpdate: { maxSurge: o.maxSurge } }),
+      ...(o.template ? { template: o.template } : {}),
     },
   });
 }
@@ -122,6 +126,22 @@ describe('capacity preflight on the real cluster', () => {
     } finally {
       await ns.apps.deleteNamespacedDeployment({ name: 'surge', namespace: ns.name }).catch(() => undefined);
     }
+  });
+
+  it('a pod template that tolerates the A100 pool and selects it fits there, up to its 16 GPUs', async () => {
+    const template = {
+      spec: {
+        nodeSelector: { 'slipway.dev/pool': 'gpu-a100' },
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      },
+    };
+    const a100 = (replicas: number) =>
+      spec(`a100-${replicas}`, { replicas, requests: { cpu: '8', 'nvidia.com/gpu': '8' }, template });
+    assert.equal((await kube.preflight({ releaseId: 'r1', spec: a100(2) })).capacity.placeablePods, 2);
+    await insufficient(
+      kube.preflight({ releaseId: 'r1', spec: a100(3) }),
+      /the release needs 3 pods of \{cpu 8, nvidia\.com\/gpu 8\} at its peak \(3 stable \(first release\)\); 2 fit: nodes the pod may use \(kwok-a100-0, kwok-a100-1\) have 16 nvidia\.com\/gpu free$/,
+    );
   });
 
   it('a spec that fits passes', async () => {
