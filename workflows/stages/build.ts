@@ -10,7 +10,7 @@ export async function buildStage(run: ReleaseRun): Promise<void> {
   await run.enterStage('build', `building release of ${spec.model} ${spec.version}`);
   const preflight = await kube.preflight({ releaseId: run.status.releaseId, spec });
   run.note(
-    `server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} candidate pods fit`,
+    `server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} pods fit at the release's peak (candidate and promotion surge)`,
   );
 
   const job = spec.build?.job;
