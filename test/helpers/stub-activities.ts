@@ -34,6 +34,8 @@ export interface StubOptions {
    * runs). Off by default: the watch then fails at once and the workflow goes on without it.
    */
   watchCandidate?: boolean;
+  /** The promotion's capacity re-check refuses, with this reason. */
+  promotionDoesNotFit?: string;
   /** How many times removing the candidate fails (retryably) before it works. */
   removeCandidateFailures?: number;
   /** Provider misconfiguration by gate (a non-retryable GateMisconfigured from the activity). */
@@ -143,6 +145,16 @@ export function stubActivities(options: StubOptions) {
       if (options.preflightFails)
         throw ApplicationFailure.nonRetryable(options.preflightFails, FailureType.DryRunFailed);
       return { objects: ['Deployment/x'], capacity: { fits: true, reasons: [], placeablePods: 1 } };
+    },
+    async checkCapacity({ phase }) {
+      calls.push(`checkCapacity:${phase}`);
+      if (options.promotionDoesNotFit && phase === 'promotion') {
+        throw ApplicationFailure.nonRetryable(
+          `the promotion does not fit: ${options.promotionDoesNotFit}`,
+          FailureType.InsufficientCapacity,
+        );
+      }
+      return { fits: true, reasons: [], placeablePods: 1, wantedPods: 1 };
     },
     async captureStableState(): Promise<StableSnapshot> {
       calls.push('captureStableState');

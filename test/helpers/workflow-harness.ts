@@ -100,6 +100,7 @@ const READS = new Set([
   'releaseObjectsPresent',
   'observeCandidate',
   'watchCandidate',
+  'checkCapacity:promotion',
 ]);
 
 /** The calls that change the cluster (reads and rollout waits left out). */

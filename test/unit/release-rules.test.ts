@@ -506,3 +506,25 @@ describe('a first release honours the promotion’s approval, windows and freeze
     );
   });
 });
+
+describe('capacity before the promotion', () => {
+  it('a promotion that no longer fits rolls back before the stable moves', async () => {
+    const spec = { shadow: undefined, canary: { steps: [{ weight: 10, hold: '1m' }] } };
+    const { outcome, calls, cluster } = await withRelease(
+      {
+        spec,
+        stub: {
+          stableVersion: 'v1',
+          gateValues: good,
+          promotionDoesNotFit: '1 surge pod of {nvidia.com/gpu 1}; 0 fit',
+        },
+      },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.failureType, 'InsufficientCapacity');
+    assert.match(outcome.outcome.reason, /^the promotion does not fit: 1 surge pod/);
+    assert.ok(calls.includes('checkCapacity:promotion'));
+    assert.ok(!calls.includes('deployStable'), 'the stable never moved');
+    assert.deepEqual(versionsAndTraffic(cluster), settledOn('v1'));
+  });
+});

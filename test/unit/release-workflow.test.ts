@@ -63,6 +63,7 @@ describe('release workflow (time-skipping, stub activities)', () => {
         'observeCandidate',
         'setTrafficWeights:50',
         'observeCandidate',
+        'checkCapacity:promotion',
         'captureStableState',
         'deployStable',
         'resetTraffic',

@@ -44,6 +44,21 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
   }
 }
 
+/**
+ * Capacity can change during a long canary: what the promotion adds (the rolling update's surge, or
+ * handoff's candidate at full size) must still fit, or the release rolls back before stable moves.
+ */
+async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
+  // Added after releases were running: older runs checked capacity in build only.
+  if (!patched('capacity-before-promotion')) return;
+  const verdict = await kube.checkCapacity({
+    spec: run.spec,
+    phase: 'promotion',
+    releaseId: run.status.releaseId,
+  });
+  run.note(`capacity checked again before the promotion: ${verdict.placeablePods} pods of what it adds fit`);
+}
+
 /** A hand scale of the stable during the release is overridden by the promotion: say so. */
 async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   if (snapshot.autoscaled || !patched('note-hand-scaled-stable')) return;
@@ -80,6 +95,7 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   await run.enterStage('promote', `promoting ${spec.version}`);
   await awaitPromotionGoAhead(run, spec.canary?.gates ?? []);
   await assertCandidateServes(run, 'before the promotion');
+  await checkCapacityAgain(run);
   await noteHandScaledStable(run, snapshot);
 
   if (promote?.mode === 'handoff') {
