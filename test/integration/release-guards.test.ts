@@ -167,7 +167,11 @@ interface Trigger {
   release: Partial<Release>;
   /** What a person does to the running release (none: it fails by itself). */
   act?: (handle: Handle) => Promise<void>;
-  /** The stable's rolling update cannot take its surge pod: a pods quota fills up at promotion. */
+  /**
+   * Capacity is lost during the canary: a pods quota that leaves no room for the promotion's surge
+   * pod appears while the canary holds; the re-check before the promotion refuses it, before the
+   * stable moves. (`act` applies the quota, then asks for promote-now.)
+   */
   promotionFails?: boolean;
 }
 
@@ -227,12 +231,19 @@ const triggers: Trigger[] = [
     },
   },
   ...(['gateway-api', 'replica-ratio'] as const).map((router): Trigger => ({
-    name: `the stable's rollout failing during promotion (${router})`,
+    name: `capacity lost during the canary, found before the promotion (${router})`,
     router,
-    failureType: 'RolloutFailed',
-    reason: /progress deadline|exceeded quota/,
-    release: { steps: [{ weight: 50, hold: '1s' }], progressDeadlineSeconds: 6 },
+    failureType: 'InsufficientCapacity',
+    reason: /^the promotion does not fit: /,
+    release: { steps: [{ weight: 50, hold: '10m' }] },
     promotionFails: true,
+    act: async (handle) => {
+      await waitForStatus(handle, holdingAt(50), 'the canary at 50%');
+      const { namespace } = await handle.query(statusQuery);
+      // stable 2 pods + candidate 2 pods fill it; the promotion's surge pod does not fit.
+      await podQuota(namespace, 4);
+      await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'ci' }] });
+    },
   })),
 ];
 
@@ -248,8 +259,6 @@ describe('release guards on the real stack', { concurrency: 5, timeout: 170_000 
         const namespace = own?.name ?? ns.name;
         try {
           await withStable(model, trigger.router, namespace);
-          // stable 2 pods + candidate 2 pods fit; the promotion's surge pod does not.
-          if (trigger.promotionFails) await podQuota(namespace, 4);
           const before = await readModelObjects(ns, namespace, model);
           assert.ok(before.deployment, 'a stable Deployment before the release');
           assert.equal(
@@ -273,18 +282,17 @@ describe('release guards on the real stack', { concurrency: 5, timeout: 170_000 
           const status = await handle.query(statusQuery);
           if (trigger.promotionFails) {
             assert.ok(
-              status.timeline.some((e) => e.message === 'rollback: stable Deployment restored to v1'),
-              `the stable was restored: ${JSON.stringify(status.timeline.slice(-6))}`,
+              !status.timeline.some((e) => e.message.startsWith('stable rolled to')),
+              `the stable never moved: ${JSON.stringify(status.timeline.slice(-6))}`,
             );
           }
 
           const restored = await readModelObjects(ns, namespace, model);
           if (trigger.promotionFails) {
-            // The stable did roll to v2 (a new revision) before it was put back.
-            assert.notEqual(
+            assert.equal(
               restored.deployment?.revision,
               before.deployment.revision,
-              'the stable was rolled',
+              'no new revision of the stable',
             );
           }
           const notes: string[] = [];
