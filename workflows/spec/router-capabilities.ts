@@ -1,6 +1,6 @@
 // What each traffic router can do, as one table, and the spec features that need a capability.
-// The schema (ReleaseSpec's cross-field check) and the workflow both ask `unsupportedByRouter`, so
-// the API and the workflow refuse the same specs with the same words. Pure.
+// ReleaseSpec's cross-field check applies it, so every entry point that validates a spec (the API,
+// the CLI, the workflow) refuses the same specs with the same words. Pure.
 import { formatIssuePath } from './issue-path.ts';
 
 export type Router = 'gateway-api' | 'replica-ratio';
