@@ -66,6 +66,8 @@ export class ReleaseRun {
    * rollout was just awaited), so moving traffic needs no extra read of it.
    */
   candidateVouched = false;
+  /** The stage each gate's counts belong to (they run across the steps of a stage). */
+  readonly gateCountedIn = new Map<string, Stage>();
   /** Candidate watches that could not run (their retries ran out). */
   candidateWatchFailures = 0;
   promoteNowBy: Actor | undefined;
@@ -276,21 +278,19 @@ export class ReleaseRun {
 
   /**
    * Holds for `ms` of running time: the clock stops while the release is stopped (paused by a person
-   * or an undecided gate). Ends early on promote-now; abort ends it with a failure.
+   * or an undecided gate). Ends early on promote-now or when `endsEarly()` holds; abort ends it with a failure.
    */
-  async hold(ms: number): Promise<void> {
+  async hold(ms: number, endsEarly: () => boolean = () => false): Promise<void> {
+    const ended = () => this.promoteNowEffective || endsEarly();
     let remaining = ms;
-    while (remaining > 0 && !this.promoteNowEffective) {
+    while (remaining > 0 && !ended()) {
       if (this.conditions.stopped) {
         await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
         this.throwIfAborted();
         continue;
       }
       const started = workflowNow();
-      await condition(
-        () => this.conditions.stopped || this.abortedBy !== undefined || this.promoteNowEffective,
-        remaining,
-      );
+      await condition(() => this.conditions.stopped || this.abortedBy !== undefined || ended(), remaining);
       this.throwIfAborted();
       remaining -= workflowNow() - started;
     }
@@ -314,24 +314,11 @@ export class ReleaseRun {
         : `${label}: paused for ${Math.round(ms / 1000)}s (resume to go on now)`;
     this.addCondition({ reason: 'pause-step', message, since });
     this.note(message);
-    const ended = () => !this.conditions.has('pause-step') || this.promoteNowEffective;
+    const resumed = () => !this.conditions.has('pause-step');
     if (ms === undefined) {
-      await condition(() => ended() || this.abortedBy !== undefined);
+      await condition(() => resumed() || this.promoteNowEffective || this.abortedBy !== undefined);
     } else {
-      let remaining = ms;
-      while (remaining > 0 && !ended()) {
-        if (this.conditions.stopped) {
-          await condition(() => !this.conditions.stopped || this.abortedBy !== undefined);
-        } else {
-          const started = workflowNow();
-          await condition(
-            () => this.conditions.stopped || ended() || this.abortedBy !== undefined,
-            remaining,
-          );
-          remaining -= workflowNow() - started;
-        }
-        this.throwIfAborted();
-      }
+      await this.hold(ms, resumed);
     }
     this.removeCondition('pause-step');
     this.throwIfAborted();

@@ -150,15 +150,7 @@ export async function restoreStable(
   const name = deploymentName(spec.model, 'stable');
   if (!snapshot.exists || !snapshot.template) {
     // There was no stable Deployment before this release (a first release): restore that.
-    await clusterCall({ verb: 'delete', resource: 'deployments', namespace: spec.namespace, name }, () =>
-      ignoreNotFound(
-        clients.apps.deleteNamespacedDeployment({
-          name,
-          namespace: spec.namespace,
-          propagationPolicy: 'Background',
-        }),
-      ),
-    );
+    await deleteDeployment(clients, spec.namespace, name);
     return;
   }
   const current = await clusterCall(
@@ -197,14 +189,14 @@ export async function restoreStable(
 
 /** Deletes the candidate Deployment (absent is fine). */
 export async function removeCandidate(clients: KubernetesClients, spec: ReleaseSpec): Promise<void> {
-  const name = deploymentName(spec.model, 'canary');
-  await clusterCall({ verb: 'delete', resource: 'deployments', namespace: spec.namespace, name }, () =>
+  await deleteDeployment(clients, spec.namespace, deploymentName(spec.model, 'canary'));
+}
+
+/** Deletes a Deployment and, in the background, its pods; absent is fine. */
+async function deleteDeployment(clients: KubernetesClients, namespace: string, name: string): Promise<void> {
+  await clusterCall({ verb: 'delete', resource: 'deployments', namespace, name }, () =>
     ignoreNotFound(
-      clients.apps.deleteNamespacedDeployment({
-        name,
-        namespace: spec.namespace,
-        propagationPolicy: 'Background',
-      }),
+      clients.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Background' }),
     ),
   );
 }

@@ -355,12 +355,12 @@ describe('release workflow (time-skipping, stub activities)', () => {
     });
   }
 
-  it('aborts in build (during the build Job) with nothing to undo', async () => {
+  it('aborts in build (during the build Job): nothing deployed, the Job deleted', async () => {
     // Its own server: the test server keeps time locked for an activity that is still running when
     // its workflow ends (the cancelled Job wait here), which would stop time skipping for later tests.
     const ownEnv = await timeSkippingEnv();
     const spec = { build: { job: { image: 'eval:1', timeout: '10m' } } };
-    const { outcome, calls } = await withRelease(
+    const { outcome, calls, cluster } = await withRelease(
       { spec, stub: { stableVersion: 'v1', gateValues: good, jobMs: 30_000 } },
       async (handle, stub) => {
         while (!stub.calls.includes('runJob')) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -372,6 +372,8 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.equal(outcome.outcome.result, 'RolledBack');
     assert.equal(outcome.outcome.failureType, 'ReleaseAborted');
     assert.ok(!calls.includes('deployCandidate'));
+    assert.ok(calls.includes('deleteJob'), 'the aborted build Job is deleted');
+    assert.deepEqual(cluster.jobs, []);
   });
 
   it('fails the build on a dry-run error without touching the cluster', async () => {

@@ -27,7 +27,6 @@ import {
 import { countGateMeasurement } from '../metrics.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import { gateByName, gateProvider, type GateSpec } from '../spec/index.ts';
-import type { Stage } from '../vocabulary.ts';
 import { untilCandidateLost, watchesCandidate } from './candidate-watch.ts';
 
 const MEASUREMENTS_KEPT = 100;
@@ -168,19 +167,15 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
   }
 }
 
-/** The stage each gate's state was counted in: a gate's counts run across the steps of a stage. */
-const countedIn = new WeakMap<ReleaseRun, Map<string, Stage>>();
-
+/** A gate's counts run across the steps of a stage: they start afresh in a new stage only. */
 function startGateState(run: ReleaseRun, name: string): void {
-  const stages = countedIn.get(run) ?? new Map<string, Stage>();
-  countedIn.set(run, stages);
   // Added after releases were running: older runs started each step's counts afresh.
   const keep =
     patched('gate-counts-per-stage') &&
-    stages.get(name) === run.status.stage &&
+    run.gateCountedIn.get(name) === run.status.stage &&
     run.status.gates[name] !== undefined;
   if (!keep) run.status.gates[name] = emptyGateState(name);
-  stages.set(name, run.status.stage);
+  run.gateCountedIn.set(name, run.status.stage);
 }
 
 function describeInconclusive(name: string, m: Measurement, consecutiveErrors: number): string {
