@@ -14,6 +14,14 @@ export function deploymentName(model: string, track: Track): string {
   return track === 'stable' ? model : `${model}-canary`;
 }
 
+/** The stable track's Deployment: the one the spec adopts (`serving.deploymentRef`), else `<model>`. */
+export function stableDeploymentName(spec: {
+  model: string;
+  serving: { deploymentRef?: string | undefined };
+}): string {
+  return spec.serving.deploymentRef ?? spec.model;
+}
+
 export function trackServiceName(model: string, track: Track): string {
   return `${model}-${track}`;
 }

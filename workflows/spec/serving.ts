@@ -152,6 +152,11 @@ const ServingObject = z.strictObject({
   template: PodTemplate.optional(),
   /** The serving container of `template` by name (default: its first container). */
   container: dnsLabel.optional(),
+  /**
+   * An existing Deployment (made by kubectl, Helm or a GitOps tool) that is the stable track: the
+   * release changes only what this spec says on top of its live template.
+   */
+  deploymentRef: dnsLabel.optional(),
 });
 
 type ServingObject = z.output<typeof ServingObject>;
