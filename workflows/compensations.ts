@@ -107,7 +107,9 @@ export class Compensations {
   /** The release may create its Services and route: those absent in `before` go on rollback. */
   objectsMayBeCreated(before: ObjectsBefore): void {
     const { spec } = this;
-    const services = [spec.model, `${spec.model}-stable`, `${spec.model}-canary`].filter(
+    // An adopted Deployment's release makes no `<model>` Service (that name may be the user's own).
+    const names = spec.serving.deploymentRef === undefined ? [spec.model] : [];
+    const services = [...names, `${spec.model}-stable`, `${spec.model}-canary`].filter(
       (name) => !before.services.includes(name),
     );
     const route = spec.traffic.router === 'gateway-api' && !before.route;

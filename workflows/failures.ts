@@ -37,6 +37,8 @@ export const FailureType = {
   GateMisconfigured: 'GateMisconfigured',
   /** No allowed promotion window opens before the release's deadline (or at all). */
   NoPromotionWindow: 'NoPromotionWindow',
+  /** The stable's pod template changed outside Slipway and the spec's onDrift says refuse. */
+  StableDrifted: 'StableDrifted',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

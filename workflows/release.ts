@@ -39,6 +39,7 @@ import {
 } from './messages.ts';
 import { ReleaseRun, type ReleasePolicy } from './release-run.ts';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec/index.ts';
+import { adoptStage } from './stages/adopt.ts';
 import { buildStage } from './stages/build.ts';
 import { deployCandidate } from './stages/candidate.ts';
 import { canaryStage } from './stages/canary.ts';
@@ -208,17 +209,21 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       // Added after releases were running: older runs left the Services and route they created.
       if (patched('created-objects'))
         run.compensations.objectsMayBeCreated(await kube.releaseObjectsPresent({ spec }));
-      await buildStage(run);
+      await buildStage(run, snapshot);
       if (!snapshot.exists) {
         run.status.firstRelease = true;
         await firstReleaseStage(run, snapshot);
+        return;
+      }
+      if (snapshot.adopted?.unchanged) {
+        await adoptStage(run, snapshot);
         return;
       }
       await run.enterStage(
         'shadow',
         `stable is ${snapshot.version ?? 'unversioned'}; deploying candidate ${spec.version}`,
       );
-      await deployCandidate(run);
+      await deployCandidate(run, snapshot);
       await shadowStage(run);
       await canaryStage(run);
       await promoteStage(run, snapshot);

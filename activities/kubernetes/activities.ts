@@ -15,6 +15,7 @@ import {
 import { withClusterErrors } from './cluster-errors.ts';
 import type { KubernetesClients } from './clients.ts';
 import {
+  adoptStable,
   captureStableState,
   deployCandidate,
   deployStable,
@@ -122,6 +123,17 @@ export function createKubernetesActivities(
         releaseId: input.releaseId,
         replicas: input.autoscaled ? undefined : input.spec.serving.replicas,
         qualityScores: input.qualityScores,
+      });
+    },
+
+    /**
+     * A release whose spec changes nothing in the Deployment it adopts: writes only that
+     * Deployment's own annotations (version, release, template fingerprint), so no pod restarts.
+     */
+    async adoptStable(input: { releaseId: string; spec: ReleaseSpec }): Promise<void> {
+      await adoptStable(clients, input.spec, {
+        releaseId: input.releaseId,
+        replicas: input.spec.serving.replicas,
       });
     },
 

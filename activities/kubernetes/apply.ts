@@ -65,17 +65,18 @@ async function send(clients: KubernetesClients, object: KubernetesObject, dryRun
  * are forced (Slipway owns the fields it sets). Errors come out classified (cluster-errors.ts); a
  * dry-run's final ones are `DryRunFailed`, as the docs promise. Returns the object as stored.
  */
-export async function serverSideApply<T extends KubernetesObject>(
+export async function serverSideApply<T extends KubernetesObject, Stored = T>(
   clients: KubernetesClients,
   object: T,
   options: ApplyOptions = {},
-): Promise<T> {
+): Promise<Stored> {
   const dryRun = options.dryRun ?? false;
   const stored = await clusterCall(
     applyTarget(object, dryRun),
     () => send(clients, object, dryRun),
     dryRun ? { finalAs: FailureType.DryRunFailed } : {},
   );
-  // The apiserver answers with the object as stored: the same kind as the one sent.
-  return stored as T;
+  // The apiserver answers with the object as stored: the same kind as the one sent (the whole
+  // object, also when only some of its fields were applied).
+  return stored as Stored;
 }

@@ -1,92 +1,60 @@
-// The Deployments and Services of a release: record the stable state, deploy the candidate, roll
-// the stable track, restore it, remove the candidate. Every function is idempotent.
-import type { V1Deployment, V1DeploymentStrategy, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { z } from 'zod';
+// The Deployments and Services of a release: deploy the candidate, roll the stable track (or adopt
+// an existing Deployment as it runs), restore it, remove the candidate. Every function is
+// idempotent. What the stable looked like before is recorded by stable-state.ts.
+import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../workflows/failures.ts';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import {
+  adoptedContainerIndex,
+  renderAdoptedCandidate,
+  renderAdoptedPromotion,
+  templateHash,
+  type AdoptedBase,
+  type DeploymentFields,
+} from './adopted-manifests.ts';
 import { serverSideApply } from './apply.ts';
-import { asClusterFailure, clusterCall } from './cluster-errors.ts';
-import { apiStatus, ignoreNotFound, type KubernetesClients } from './clients.ts';
+import {
+  candidateScaling,
+  ensureCandidateAutoscaler,
+  handOverReplicas,
+  removeCandidateAutoscaler,
+} from './autoscalers.ts';
+import { clusterCall } from './cluster-errors.ts';
+import { ignoreNotFound, type KubernetesClients } from './clients.ts';
 import {
   ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,
+  ANNOTATION_TEMPLATE_HASH,
+  ANNOTATION_VERSION,
   deploymentName,
+  FIELD_MANAGER,
   LABEL_MANAGED_BY,
-  LABEL_VERSION,
+  slipwayPodAnnotations,
+  stableDeploymentName,
 } from './labels.ts';
 import { renderDeployment, renderServices } from './manifests.ts';
+import { adoptedBase, readStableDeployment, type StableSnapshot } from './stable-state.ts';
 
-/** What the stable track looked like before the release touched it: enough to restore it exactly. */
-export interface StableSnapshot {
-  exists: boolean;
-  version?: string;
-  replicas?: number;
-  /** The Deployment's labels, template, strategy and progress deadline as they were. */
-  labels?: Record<string, string>;
-  template?: V1PodTemplateSpec;
-  strategy?: V1DeploymentStrategy;
-  progressDeadlineSeconds?: number;
-  /** An HPA scales the stable Deployment: Slipway must not set replicas. */
-  autoscaled: boolean;
-  /** The build-gate scores recorded when the stable version was released (gate → value). */
-  qualityScores?: Record<string, number>;
-  /** The stable Deployment's `slipway.dev/release` annotation: the release that made it (restored with it). */
-  releaseAnnotation?: string;
+export type { StableSnapshot } from './stable-state.ts';
+export { captureStableState, parseQualityScores } from './stable-state.ts';
+
+export { hasAutoscaler } from './autoscalers.ts';
+
+/** An adopted Deployment's serving port for the Services: its port named http, else its first. */
+function adoptedTargetPort(spec: ReleaseSpec, base: AdoptedBase): number | string {
+  const container = base.template.spec?.containers?.[adoptedContainerIndex(spec, base.template)];
+  const ports = container?.ports ?? [];
+  return (ports.find((p) => p.name === 'http') ?? ports[0])?.containerPort ?? spec.serving.port;
 }
 
-const QualityScores = z.record(z.string(), z.number());
-
-/** The scores annotation, or undefined when absent or unreadable (an edited annotation must not break a release). */
-export function parseQualityScores(annotation: string | undefined): Record<string, number> | undefined {
-  if (!annotation) return undefined;
-  try {
-    const parsed = QualityScores.safeParse(JSON.parse(annotation));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function hasAutoscaler(clients: KubernetesClients, namespace: string, name: string): Promise<boolean> {
-  try {
-    const list = await clients.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
-    return list.items.some(
-      (hpa) => hpa.spec?.scaleTargetRef.kind === 'Deployment' && hpa.spec.scaleTargetRef.name === name,
-    );
-  } catch (error) {
-    if (apiStatus(error) === 403 || apiStatus(error) === 404) return false;
-    throw asClusterFailure(error, { verb: 'list', resource: 'horizontalpodautoscalers', namespace });
-  }
-}
-
-export async function captureStableState(
+/** The adopted Deployment as it runs now (a release with `serving.deploymentRef`), else undefined. */
+export async function readAdoptedBase(
   clients: KubernetesClients,
   spec: ReleaseSpec,
-): Promise<StableSnapshot> {
-  const name = deploymentName(spec.model, 'stable');
-  // Called before the build: a namespace the worker may not read fails here at once, saying so (403 is final).
-  const current = await clusterCall(
-    { verb: 'get', resource: 'deployments', namespace: spec.namespace, name },
-    () => ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace })),
-  );
-  const autoscaled = await hasAutoscaler(clients, spec.namespace, name);
-  if (!current) return { exists: false, autoscaled };
-  const snapshot: StableSnapshot = {
-    exists: true,
-    labels: current.metadata?.labels ?? {},
-    autoscaled,
-  };
-  const version = current.metadata?.labels?.[LABEL_VERSION];
-  if (version !== undefined) snapshot.version = version;
-  if (current.spec?.replicas !== undefined) snapshot.replicas = current.spec.replicas;
-  if (current.spec?.template) snapshot.template = current.spec.template;
-  if (current.spec?.strategy) snapshot.strategy = current.spec.strategy;
-  if (current.spec?.progressDeadlineSeconds !== undefined)
-    snapshot.progressDeadlineSeconds = current.spec.progressDeadlineSeconds;
-  const qualityScores = parseQualityScores(current.metadata?.annotations?.[ANNOTATION_QUALITY_SCORES]);
-  if (qualityScores) snapshot.qualityScores = qualityScores;
-  const releaseAnnotation = current.metadata?.annotations?.[ANNOTATION_RELEASE];
-  if (releaseAnnotation !== undefined) snapshot.releaseAnnotation = releaseAnnotation;
-  return snapshot;
+): Promise<AdoptedBase | undefined> {
+  if (spec.serving.deploymentRef === undefined) return undefined;
+  return adoptedBase(spec, await readStableDeployment(clients, spec));
 }
 
 export async function ensureServices(
@@ -94,16 +62,35 @@ export async function ensureServices(
   spec: ReleaseSpec,
   dryRun = false,
 ): Promise<void> {
-  for (const service of renderServices(spec)) await serverSideApply(clients, service, { dryRun });
+  const base = await readAdoptedBase(clients, spec);
+  const adopted = base ? { selector: base.selector, targetPort: adoptedTargetPort(spec, base) } : undefined;
+  for (const service of renderServices(spec, adopted)) await serverSideApply(clients, service, { dryRun });
 }
 
 export interface DeployOptions {
   releaseId: string;
-  /** Replicas to run; undefined = leave to an autoscaler. */
+  /** Replicas to run; undefined = leave to an autoscaler (or to the adopted Deployment's manager). */
   replicas: number | undefined;
   dryRun?: boolean;
-  /** Build-gate scores to record on the stable Deployment. */
+  /** Build-gate scores to record on the stable's pods. */
   qualityScores?: Record<string, number> | undefined;
+}
+
+/** The candidate Deployment `<model>-canary` (track canary), rendered from the spec or over the adopted one. */
+export async function renderCandidate(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  options: DeployOptions,
+): Promise<V1Deployment> {
+  const base = await readAdoptedBase(clients, spec);
+  const { releaseId, replicas } = options;
+  return base
+    ? renderAdoptedCandidate(spec, base, {
+        releaseId,
+        replicas,
+        podAnnotations: slipwayPodAnnotations(spec.version, releaseId),
+      })
+    : renderDeployment(spec, { track: 'canary', replicas, releaseId });
 }
 
 /** The candidate version as Deployment `<model>-canary` (track canary). */
@@ -112,51 +99,167 @@ export async function deployCandidate(
   spec: ReleaseSpec,
   options: DeployOptions,
 ): Promise<V1Deployment> {
-  return serverSideApply(
-    clients,
-    renderDeployment(spec, { track: 'canary', replicas: options.replicas, releaseId: options.releaseId }),
-    {
-      dryRun: options.dryRun ?? false,
-    },
-  );
+  // Next to an autoscaled stable (gateway-api): the stable's live size, and an HPA of its own (autoscalers.ts).
+  const scaling = await candidateScaling(clients, spec, options.replicas, options.dryRun);
+  const rendered = await renderCandidate(clients, spec, { ...options, replicas: scaling.replicas });
+  const applied = await serverSideApply(clients, rendered, { dryRun: options.dryRun ?? false });
+  if (scaling.autoscaler) await ensureCandidateAutoscaler(clients, spec, scaling.autoscaler, options);
+  return applied;
 }
 
-/** The candidate version as the stable Deployment `<model>`: a rolling update (or the first deploy). */
+/**
+ * Writes the stable Deployment with Slipway's fingerprint of the template it leaves (drift is a
+ * template that no longer matches): a dry-run gives the template as stored (defaults included),
+ * then the apply with the fingerprint changes nothing else.
+ */
+async function applyStable(
+  clients: KubernetesClients,
+  object: V1Deployment | DeploymentFields,
+): Promise<V1Deployment> {
+  const preview = await serverSideApply<typeof object, V1Deployment>(clients, object, { dryRun: true });
+  const fingerprint = templateHash(preview.spec?.template);
+  const metadata = object.metadata ?? {};
+  return serverSideApply<typeof object, V1Deployment>(clients, {
+    ...object,
+    metadata: {
+      ...metadata,
+      annotations: { ...(metadata.annotations ?? {}), [ANNOTATION_TEMPLATE_HASH]: fingerprint },
+    },
+  });
+}
+
+/**
+ * The candidate version as the stable Deployment: a rolling update (or the first deploy). An
+ * adopted Deployment gets only the fields the spec sets (adopted-manifests.ts).
+ */
 export async function deployStable(
   clients: KubernetesClients,
   spec: ReleaseSpec,
   options: DeployOptions,
 ): Promise<V1Deployment> {
-  const rendered = renderDeployment(spec, {
-    track: 'stable',
-    replicas: options.replicas,
-    releaseId: options.releaseId,
-    qualityScores: options.qualityScores,
-  });
-  return serverSideApply(clients, rendered, {
-    dryRun: options.dryRun ?? false,
-  });
+  // Replicas left to an autoscaler: an apply without them must not reset them to 1 (autoscalers.ts).
+  if (options.replicas === undefined && !options.dryRun)
+    await handOverReplicas(clients, spec.namespace, stableDeploymentName(spec));
+  const base = await readAdoptedBase(clients, spec);
+  const podAnnotations = slipwayPodAnnotations(spec.version, options.releaseId, options.qualityScores);
+  const rendered = base
+    ? renderAdoptedPromotion(spec, base, {
+        releaseId: options.releaseId,
+        replicas: options.replicas,
+        podAnnotations,
+        annotations: {},
+      })
+    : renderDeployment(spec, {
+        track: 'stable',
+        replicas: options.replicas,
+        releaseId: options.releaseId,
+        qualityScores: options.qualityScores,
+      });
+  if (options.dryRun)
+    return serverSideApply<typeof rendered, V1Deployment>(clients, rendered, { dryRun: true });
+  return applyStable(clients, rendered);
 }
 
 /**
- * Puts the stable Deployment back exactly as recorded (labels, template, strategy, replicas); when
- * there was none, deletes it.
+ * A release whose spec changes nothing in the adopted Deployment's template: it is adopted as it
+ * runs. Only the Deployment's own annotations are written (the version, the release, the template's
+ * fingerprint), so no pod restarts; replicas too if the spec says them.
+ */
+export async function adoptStable(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  options: { releaseId: string; replicas: number | undefined },
+): Promise<void> {
+  const base = await readAdoptedBase(clients, spec);
+  if (!base) throw new Error('adoptStable is for a release with serving.deploymentRef');
+  const fields: DeploymentFields = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: base.name,
+      namespace: spec.namespace,
+      annotations: {
+        [ANNOTATION_VERSION]: spec.version,
+        [ANNOTATION_RELEASE]: options.releaseId,
+        [ANNOTATION_TEMPLATE_HASH]: templateHash(base.template),
+      },
+    },
+    ...(options.replicas === undefined ? {} : { spec: { replicas: options.replicas } }),
+  };
+  await serverSideApply(clients, fields);
+}
+
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * An adopted Deployment put back as recorded by one JSON patch: its template whole, replicas when
+ * the release set them, and Slipway's own annotations. A patch, not an apply, so that every field
+ * another manager owns stays theirs and nothing Slipway applied before is dropped.
+ */
+async function restoreAdopted(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  snapshot: StableSnapshot,
+  current: V1Deployment,
+): Promise<void> {
+  const name = stableDeploymentName(spec);
+  const ops: Array<{ op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }> = [
+    { op: 'replace', path: '/spec/template', value: snapshot.template },
+  ];
+  if (spec.serving.replicas !== undefined && !snapshot.autoscaled && snapshot.replicas !== undefined)
+    ops.push({ op: 'replace', path: '/spec/replicas', value: snapshot.replicas });
+  if (spec.serving.revisionHistoryLimit !== undefined && snapshot.revisionHistoryLimit !== undefined)
+    ops.push({ op: 'replace', path: '/spec/revisionHistoryLimit', value: snapshot.revisionHistoryLimit });
+  const now = current.metadata?.annotations ?? {};
+  const before = snapshot.annotations ?? {};
+  if (current.metadata?.annotations === undefined && Object.keys(before).length > 0)
+    ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
+  for (const key of Object.keys(now).filter((k) => k.startsWith('slipway.dev/') && !(k in before)))
+    ops.push({ op: 'remove', path: `/metadata/annotations/${pointer(key)}` });
+  for (const [key, value] of Object.entries(before))
+    ops.push({ op: key in now ? 'replace' : 'add', path: `/metadata/annotations/${pointer(key)}`, value });
+  await clusterCall({ verb: 'patch', resource: 'deployments', namespace: spec.namespace, name }, () =>
+    clients.apps.patchNamespacedDeployment(
+      { name, namespace: spec.namespace, body: ops, fieldManager: FIELD_MANAGER },
+      JSON_PATCH,
+    ),
+  );
+}
+
+/**
+ * Puts the stable Deployment back exactly as recorded (labels, template, strategy, replicas,
+ * Slipway's annotations); when there was none, deletes it.
  */
 export async function restoreStable(
   clients: KubernetesClients,
   spec: ReleaseSpec,
   snapshot: StableSnapshot,
 ): Promise<void> {
-  const name = deploymentName(spec.model, 'stable');
+  const name = stableDeploymentName(spec);
   if (!snapshot.exists || !snapshot.template) {
     // There was no stable Deployment before this release (a first release): restore that.
     await deleteDeployment(clients, spec.namespace, name);
     return;
   }
-  const current = await clusterCall(
-    { verb: 'get', resource: 'deployments', namespace: spec.namespace, name },
-    () => ignoreNotFound(clients.apps.readNamespacedDeployment({ name, namespace: spec.namespace })),
-  );
+  const current = await readStableDeployment(clients, spec);
+  if (snapshot.adopted) {
+    // The adopted Deployment was deleted meanwhile: nothing of it to patch back (said in the status).
+    if (!current)
+      throw ApplicationFailure.nonRetryable(
+        `Deployment ${spec.namespace}/${name} no longer exists: it cannot be restored`,
+        FailureType.NotFound,
+      );
+    await restoreAdopted(clients, spec, snapshot, current);
+    return;
+  }
+  // Older snapshots did not record the annotations: theirs were the release and the scores.
+  const annotations = snapshot.annotations ?? {
+    ...(snapshot.releaseAnnotation === undefined ? {} : { [ANNOTATION_RELEASE]: snapshot.releaseAnnotation }),
+    ...(snapshot.qualityScores
+      ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(snapshot.qualityScores) }
+      : {}),
+  };
   const restored: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -164,15 +267,7 @@ export async function restoreStable(
       name,
       namespace: spec.namespace,
       labels: { ...(snapshot.labels ?? {}), [LABEL_MANAGED_BY]: 'slipway' },
-      annotations: {
-        // The release that made this version stable, not the one being rolled back.
-        ...(snapshot.releaseAnnotation === undefined
-          ? {}
-          : { [ANNOTATION_RELEASE]: snapshot.releaseAnnotation }),
-        ...(snapshot.qualityScores
-          ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(snapshot.qualityScores) }
-          : {}),
-      },
+      annotations,
     },
     spec: {
       ...(snapshot.autoscaled || snapshot.replicas === undefined ? {} : { replicas: snapshot.replicas }),
@@ -182,13 +277,17 @@ export async function restoreStable(
       ...(snapshot.progressDeadlineSeconds === undefined
         ? {}
         : { progressDeadlineSeconds: snapshot.progressDeadlineSeconds }),
+      ...(snapshot.revisionHistoryLimit === undefined
+        ? {}
+        : { revisionHistoryLimit: snapshot.revisionHistoryLimit }),
     },
   };
   await serverSideApply(clients, restored);
 }
 
-/** Deletes the candidate Deployment (absent is fine). */
+/** Deletes the candidate Deployment and the HPA Slipway gave it (absent is fine). */
 export async function removeCandidate(clients: KubernetesClients, spec: ReleaseSpec): Promise<void> {
+  await removeCandidateAutoscaler(clients, spec);
   await deleteDeployment(clients, spec.namespace, deploymentName(spec.model, 'canary'));
 }
 

@@ -7,8 +7,33 @@ export const LABEL_VERSION = 'app.kubernetes.io/version';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_TRACK = 'slipway.dev/track';
 export const ANNOTATION_RELEASE = 'slipway.dev/release';
-/** On the stable Deployment: the build-gate scores (JSON `{gate: value}`) of the release that made it stable. */
+/** On the stable's pods: the build-gate scores (JSON `{gate: value}`) of the release that made it stable. */
 export const ANNOTATION_QUALITY_SCORES = 'slipway.dev/quality-scores';
+/** On a track's pods: the version they serve (a Deployment adopted as it ran: on the Deployment). */
+export const ANNOTATION_VERSION = 'slipway.dev/version';
+/**
+ * On the stable Deployment: the fingerprint of the pod template Slipway left it with. A template
+ * that no longer matches was changed outside Slipway (drift).
+ */
+export const ANNOTATION_TEMPLATE_HASH = 'slipway.dev/template-hash';
+
+/**
+ * Slipway's pod-template annotations. They live in the template, not on the Deployment, so that a
+ * `kubectl rollout undo` takes them back with the template and they never describe another version.
+ */
+export function slipwayPodAnnotations(
+  version: string,
+  releaseId: string,
+  qualityScores?: Record<string, number>,
+): Record<string, string> {
+  return {
+    [ANNOTATION_VERSION]: version,
+    [ANNOTATION_RELEASE]: releaseId,
+    ...(qualityScores && Object.keys(qualityScores).length > 0
+      ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(qualityScores) }
+      : {}),
+  };
+}
 
 export function deploymentName(model: string, track: Track): string {
   return track === 'stable' ? model : `${model}-canary`;
@@ -28,6 +53,11 @@ export function trackServiceName(model: string, track: Track): string {
 
 export function selectorLabels(model: string, track: Track): Record<string, string> {
   return { [LABEL_NAME]: model, [LABEL_TRACK]: track };
+}
+
+/** The labels of a track's Deployment itself (the version is its pods', see slipwayPodAnnotations). */
+export function deploymentLabels(model: string, track: Track): Record<string, string> {
+  return { ...selectorLabels(model, track), [LABEL_MANAGED_BY]: 'slipway' };
 }
 
 export function objectLabels(model: string, version: string, track: Track): Record<string, string> {

@@ -17,13 +17,13 @@ import {
   slipwayEnv,
 } from '../../workflows/spec/index.ts';
 import {
-  ANNOTATION_QUALITY_SCORES,
-  ANNOTATION_RELEASE,
+  deploymentLabels,
   deploymentName,
   LABEL_MANAGED_BY,
   LABEL_NAME,
   objectLabels,
   selectorLabels,
+  slipwayPodAnnotations,
   trackServiceName,
   type Track,
 } from './labels.ts';
@@ -55,15 +55,21 @@ export interface RenderDeploymentOptions {
   /** Replicas to set; `undefined` leaves replicas unset (an HPA owns them). */
   replicas: number | undefined;
   releaseId: string;
-  /** Build-gate scores to record on the Deployment (the stable track keeps them for the next release). */
+  /** Build-gate scores to record on the pods (the stable track keeps them for the next release). */
   qualityScores?: Record<string, number> | undefined;
+  /** Slipway's annotations on the Deployment itself (the stable's template fingerprint). */
+  annotations?: Record<string, string> | undefined;
 }
 
 export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOptions): V1Deployment {
   const { model, namespace, serving } = spec;
   const labels = objectLabels(model, spec.version, options.track);
   const template = serving.template;
-  const podAnnotations = { ...(template?.metadata?.annotations ?? {}), ...(serving.annotations ?? {}) };
+  const podAnnotations = {
+    ...(template?.metadata?.annotations ?? {}),
+    ...(serving.annotations ?? {}),
+    ...slipwayPodAnnotations(spec.version, options.releaseId, options.qualityScores),
+  };
   const index = servingContainerIndex(serving);
   const containers = (template?.spec?.containers ?? []) as V1Container[];
   const container = renderServingContainer(spec, index === -1 ? undefined : containers[index]);
@@ -73,18 +79,16 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
     metadata: {
       name: deploymentName(model, options.track),
       namespace,
-      labels,
-      annotations: {
-        [ANNOTATION_RELEASE]: options.releaseId,
-        ...(options.qualityScores && Object.keys(options.qualityScores).length > 0
-          ? { [ANNOTATION_QUALITY_SCORES]: JSON.stringify(options.qualityScores) }
-          : {}),
-      },
+      labels: deploymentLabels(model, options.track),
+      ...(options.annotations ? { annotations: options.annotations } : {}),
     },
     spec: {
       ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
       selector: { matchLabels: selectorLabels(model, options.track) },
       progressDeadlineSeconds: serving.progressDeadlineSeconds,
+      ...(serving.revisionHistoryLimit === undefined
+        ? {}
+        : { revisionHistoryLimit: serving.revisionHistoryLimit }),
       strategy: {
         type: 'RollingUpdate',
         rollingUpdate: {
@@ -97,7 +101,7 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
         metadata: {
           ...(template?.metadata ?? {}),
           labels: { ...(template?.metadata?.labels ?? {}), ...(serving.labels ?? {}), ...labels },
-          ...(Object.keys(podAnnotations).length > 0 ? { annotations: podAnnotations } : {}),
+          annotations: podAnnotations,
         },
         spec: {
           ...((template?.spec ?? {}) as V1PodSpec),
@@ -140,6 +144,8 @@ function renderServingContainer(spec: ReleaseSpec, base: V1Container | undefined
     ...theirs,
     name: theirs.name,
     image: serving.image,
+    ...(serving.command ? { command: serving.command } : {}),
+    ...(serving.args ? { args: serving.args } : {}),
     ports: ports.some((p) => p.name === 'http')
       ? ports
       : [{ name: 'http', containerPort: serving.port }, ...ports],
@@ -166,19 +172,46 @@ export function renderResources(
   return { ...(requests ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) };
 }
 
-/** Services `m` (all tracks), `m-stable` and `m-canary` (one track each). */
-export function renderServices(spec: ReleaseSpec): V1Service[] {
+/** How the stable track of an adopted Deployment is reached: its selector and serving port. */
+export interface AdoptedStable {
+  selector: Record<string, string>;
+  /** The serving container's port (its `http` port, else its first): adopted pods may not name it. */
+  targetPort: number | string;
+}
+
+/**
+ * Services `m` (all tracks), `m-stable` and `m-canary` (one track each). For an adopted
+ * Deployment, `m-stable` selects what that Deployment selects and `m` is not made (the adopted
+ * pods carry no Slipway label; the routers that need `m` cannot adopt).
+ */
+export function renderServices(spec: ReleaseSpec, adopted?: AdoptedStable): V1Service[] {
   const { model, namespace, serving } = spec;
-  const service = (name: string, selector: Record<string, string>): V1Service => ({
+  const service = (
+    name: string,
+    selector: Record<string, string>,
+    targetPort: number | string = 'http',
+  ): V1Service => ({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace, labels: { [LABEL_NAME]: model, [LABEL_MANAGED_BY]: 'slipway' } },
-    spec: { selector, ports: [{ name: 'http', port: serving.port, targetPort: 'http' }] },
+    spec: { selector, ports: [{ name: 'http', port: serving.port, targetPort }] },
   });
+  const canary = service(trackServiceName(model, 'canary'), selectorLabels(model, 'canary'));
+  if (adopted)
+    return [
+      service(trackServiceName(model, 'stable'), adopted.selector, adopted.targetPort),
+      {
+        ...canary,
+        spec: {
+          ...canary.spec,
+          ports: [{ name: 'http', port: serving.port, targetPort: adopted.targetPort }],
+        },
+      },
+    ];
   return [
     service(model, { [LABEL_NAME]: model }),
     service(trackServiceName(model, 'stable'), selectorLabels(model, 'stable')),
-    service(trackServiceName(model, 'canary'), selectorLabels(model, 'canary')),
+    canary,
   ];
 }
 

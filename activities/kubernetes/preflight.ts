@@ -3,16 +3,18 @@
 // (candidate + promotion surge) fit the nodes and the namespace's quotas as the scheduler would
 // place them. Every refusal is final: `DryRunFailed` or `InsufficientCapacity`, naming what was refused.
 // `checkReleaseCapacity` is the capacity check alone (the promotion's re-check counts what it adds).
-import type { V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1Deployment, V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { renderAdoptedCandidate, type AdoptedBase } from './adopted-manifests.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, type CapacityVerdict } from './capacity.ts';
 import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
-import { selectorLabels } from './labels.ts';
+import { readAdoptedBase } from './deployments.ts';
+import { selectorLabels, slipwayPodAnnotations, stableDeploymentName } from './labels.ts';
 import { renderDeployment, renderHttpRoute, renderServices } from './manifests.ts';
 import { releaseDemand, type CapacityPhase } from './release-demand.ts';
 
@@ -70,22 +72,40 @@ function capacityReads(clients: KubernetesClients, namespace: string) {
   ] as const;
 }
 
-function isTrackPod(pod: V1Pod, spec: ReleaseSpec, track: 'stable' | 'canary'): boolean {
+function hasLabels(pod: V1Pod, spec: ReleaseSpec, selector: Record<string, string>): boolean {
   if (pod.metadata?.namespace !== spec.namespace) return false;
   const labels = pod.metadata.labels ?? {};
-  return Object.entries(selectorLabels(spec.model, track)).every(([k, v]) => labels[k] === v);
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-/** The capacity verdict from what was read; pure. */
+function isTrackPod(pod: V1Pod, spec: ReleaseSpec, track: 'stable' | 'canary'): boolean {
+  return hasLabels(pod, spec, selectorLabels(spec.model, track));
+}
+
+/** The candidate as it would be deployed now (over the adopted Deployment, when there is one). */
+function candidateOf(spec: ReleaseSpec, releaseId: string, base: AdoptedBase | undefined): V1Deployment {
+  const replicas = servingReplicas(spec, base?.replicas);
+  return base
+    ? renderAdoptedCandidate(spec, base, {
+        releaseId,
+        replicas,
+        podAnnotations: slipwayPodAnnotations(spec.version, releaseId),
+      })
+    : renderDeployment(spec, { track: 'canary', replicas, releaseId });
+}
+
+/** The capacity verdict from what was read; pure. `base`: the adopted Deployment, if any. */
 export function capacityVerdict(
   spec: ReleaseSpec,
   phase: CapacityPhase,
   read: { nodes: V1Node[]; pods: V1Pod[]; quotas: V1ResourceQuota[] },
   releaseId = 'capacity-check',
+  base?: AdoptedBase,
 ): CapacityVerdict {
-  const template = renderDeployment(spec, { track: 'canary', replicas: spec.serving.replicas, releaseId })
-    .spec?.template.spec ?? { containers: [] };
-  const stableRuns = read.pods.some((p) => isTrackPod(p, spec, 'stable'));
+  const template = candidateOf(spec, releaseId, base).spec?.template.spec ?? { containers: [] };
+  const stableRuns = read.pods.some((p) =>
+    base ? hasLabels(p, spec, base.selector) : isTrackPod(p, spec, 'stable'),
+  );
   // The build replaces whatever candidate is left (a retried release): its pods are not in the way.
   const pods = phase === 'release' ? read.pods.filter((p) => !isTrackPod(p, spec, 'canary')) : read.pods;
   return checkCapacity({
@@ -93,7 +113,7 @@ export function capacityVerdict(
     pods,
     quotas: read.quotas,
     template,
-    demand: releaseDemand(spec, phase, stableRuns),
+    demand: releaseDemand(spec, phase, stableRuns, servingReplicas(spec, base?.replicas)),
     when: phase === 'release' ? 'at its peak' : 'for the promotion',
   });
 }
@@ -112,15 +132,17 @@ export async function checkReleaseCapacity(
   clients: KubernetesClients,
   { spec, phase, releaseId }: CapacityInput,
 ): Promise<CapacityVerdict> {
-  const [nodes, pods, quotas] = await Promise.all([
+  const [nodes, pods, quotas, base] = await Promise.all([
     listNodes(clients),
     ...capacityReads(clients, spec.namespace),
+    readAdoptedBase(clients, spec),
   ]);
   const capacity = capacityVerdict(
     spec,
     phase,
     { nodes: nodes.items, pods: pods.items, quotas: quotas.items },
     releaseId,
+    base,
   );
   if (!capacity.fits) throw insufficient(phase, capacity);
   return capacity;
@@ -132,9 +154,14 @@ export async function preflight(
 ): Promise<PreflightResult> {
   const { namespace } = spec;
   await requireNamespace(clients, namespace);
+  // An adopted Deployment that is missing or unusable fails here, in a sentence (final).
+  const base = await preflightRead(
+    { verb: 'get', resource: 'deployments', namespace, name: stableDeploymentName(spec) },
+    () => readAdoptedBase(clients, spec),
+  );
   const objects = [
-    ...renderServices(spec),
-    renderDeployment(spec, { track: 'canary', replicas: spec.serving.replicas, releaseId }),
+    ...renderServices(spec, base ? { selector: base.selector, targetPort: spec.serving.port } : undefined),
+    candidateOf(spec, releaseId, base),
     ...(spec.traffic.router === 'gateway-api' ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
   ];
   // The dry-runs and the reads for the capacity check are independent: all at once.
@@ -149,6 +176,7 @@ export async function preflight(
     'release',
     { nodes: nodes.items, pods: pods.items, quotas: quotas.items },
     releaseId,
+    base,
   );
   if (!capacity.fits) throw insufficient('release', capacity);
   return { objects: objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`), capacity };

@@ -3,7 +3,7 @@
 // replica-ratio: each step's share, activities/traffic/replica-ratio.ts); the promotion rolls the
 // stable Deployment with the spec's rollingUpdate (maxSurge new pods beside the old ones, rounded
 // up as Kubernetes does), and `handoff` keeps the candidate at full size meanwhile.
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { candidateReplicasFor } from '../traffic/replica-ratio.ts';
 
 export interface DemandPart {
@@ -22,8 +22,7 @@ export function surgePods(maxSurge: number | string, replicas: number): number {
 }
 
 /** The candidate's largest size before the promotion. */
-export function candidatePeak(spec: ReleaseSpec): number {
-  const replicas = spec.serving.replicas;
+export function candidatePeak(spec: ReleaseSpec, replicas = servingReplicas(spec)): number {
   if (spec.traffic.router === 'gateway-api') return replicas;
   let peak = 0;
   for (const step of spec.canary?.steps ?? []) {
@@ -38,10 +37,14 @@ export function candidatePeak(spec: ReleaseSpec): number {
  * surge; for handoff, the candidate grown to full size). `stableRuns: false` (no stable pods yet):
  * the promotion creates the stable at full size and no candidate runs (a first release).
  */
-export function releaseDemand(spec: ReleaseSpec, phase: CapacityPhase, stableRuns = true): DemandPart[] {
-  const replicas = spec.serving.replicas;
+export function releaseDemand(
+  spec: ReleaseSpec,
+  phase: CapacityPhase,
+  stableRuns = true,
+  replicas = servingReplicas(spec),
+): DemandPart[] {
   if (!stableRuns) return [{ what: 'stable (first release)', pods: replicas }];
-  const before = candidatePeak(spec);
+  const before = candidatePeak(spec, replicas);
   const handoff = spec.promote?.mode === 'handoff';
   const during = handoff ? Math.max(before, replicas) : before;
   const surge = surgePods(spec.serving.rollingUpdate.maxSurge, replicas);

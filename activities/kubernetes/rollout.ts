@@ -16,6 +16,8 @@ export interface RolloutInput {
   namespace: string;
   model: string;
   track: Track;
+  /** The Deployment's name when it is not the track's own (an adopted stable Deployment). */
+  deployment?: string | undefined;
   /** Fail when not available this long after the activity was first scheduled (a scale-up's deadline). */
   deadlineSeconds?: number | undefined;
 }
@@ -28,10 +30,11 @@ function deadlineLeftMs(deadlineSeconds: number | undefined): number | undefined
 
 export async function waitForRollout(
   clients: KubernetesClients,
-  { namespace, model, track, deadlineSeconds }: RolloutInput,
+  { namespace, model, track, deployment, deadlineSeconds }: RolloutInput,
   heartbeat: Heartbeat,
 ): Promise<string> {
-  const name = deploymentName(model, track);
+  const name = deployment ?? deploymentName(model, track);
+  let selector = selectorLabels(model, track);
   const leftMs = deadlineLeftMs(deadlineSeconds);
   const deadline = new AbortController();
   const timer = leftMs === undefined ? undefined : setTimeout(() => deadline.abort(), Math.max(0, leftMs));
@@ -41,8 +44,10 @@ export async function waitForRollout(
     read: () => clients.apps.readNamespacedDeployment({ name, namespace }),
     signal: AbortSignal.any([heartbeat.signal, deadline.signal]),
     target: { verb: 'watch', resource: 'deployments', namespace, name },
-    onObject: (d) =>
-      heartbeat.update({ resourceVersion: d.metadata?.resourceVersion, status: rolloutState(d).message }),
+    onObject: (d) => {
+      selector = d.spec?.selector.matchLabels ?? selector;
+      heartbeat.update({ resourceVersion: d.metadata?.resourceVersion, status: rolloutState(d).message });
+    },
     decide: (d) => {
       const s = rolloutState(d);
       return s.phase === 'progressing' ? undefined : s;
@@ -58,11 +63,11 @@ export async function waitForRollout(
     })
     .finally(() => clearTimeout(timer));
   if (state.phase === 'complete') return state.message;
-  const selector = Object.entries(selectorLabels(model, track))
+  const labelSelector = Object.entries(selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const pods = await clusterCall({ verb: 'list', resource: 'pods', namespace }, () =>
-    clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
+    clients.core.listNamespacedPod({ namespace, labelSelector }),
   );
   const reasons = unreadyPodReasons(pods.items).slice(0, 5);
   throw ApplicationFailure.nonRetryable(

@@ -2,7 +2,7 @@
 // pods of both tracks, so the candidate's share is set by scaling it against the stable replicas.
 // Mirroring is impossible without a router (the spec schema rejects shadow with this router).
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { clusterCall } from '../kubernetes/cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { deploymentName } from '../kubernetes/labels.ts';
@@ -58,7 +58,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   async setWeights(weights: TrafficWeights): Promise<void> {
     const stable = await this.readReplicas('stable');
     await this.scaleCandidate(
-      candidateReplicasFor(weights.canary, stable?.desired ?? this.spec.serving.replicas),
+      candidateReplicasFor(weights.canary, stable?.desired ?? servingReplicas(this.spec)),
     );
   }
 
@@ -74,7 +74,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   async verify(weights: TrafficWeights): Promise<boolean> {
     const stable = await this.readReplicas('stable');
     const canary = await this.readReplicas('canary');
-    const want = candidateReplicasFor(weights.canary, stable?.desired ?? this.spec.serving.replicas);
+    const want = candidateReplicasFor(weights.canary, stable?.desired ?? servingReplicas(this.spec));
     return (canary?.desired ?? 0) === want && (canary?.ready ?? 0) >= want;
   }
 

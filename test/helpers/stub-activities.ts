@@ -228,6 +228,10 @@ export function stubActivities(options: StubOptions) {
       calls.push('deleteJob');
       cluster.jobs = cluster.jobs.filter((j) => j !== name);
     },
+    async adoptStable({ spec }) {
+      calls.push('adoptStable');
+      cluster.stable = spec.version;
+    },
     async deployStable({ spec, qualityScores }) {
       calls.push('deployStable');
       cluster.stable = spec.version;

@@ -304,7 +304,7 @@ describe('what a release runs at its peak', () => {
     it(name, () => {
       const s = spec(o);
       assert.equal(candidatePeak(s), candidate);
-      assert.equal(surgePods(s.serving.rollingUpdate.maxSurge, s.serving.replicas), surge);
+      assert.equal(surgePods(s.serving.rollingUpdate.maxSurge, s.serving.replicas ?? 1), surge);
     });
   }
   it('parts of the release, of the promotion, of a first release', () => {

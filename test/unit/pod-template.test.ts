@@ -61,7 +61,12 @@ describe('serving.template: accepted and rendered', () => {
         'app.kubernetes.io/version': 'v1',
         'app.kubernetes.io/managed-by': 'slipway',
       });
-      assert.deepEqual(pod.metadata?.annotations, { 'example.com/owner': 'llm-team' });
+      // Slipway's own annotations are the pods' (a `rollout undo` takes them back with the template).
+      assert.deepEqual(pod.metadata?.annotations, {
+        'example.com/owner': 'llm-team',
+        'slipway.dev/version': 'v1',
+        'slipway.dev/release': 'r1',
+      });
       assert.deepEqual(pod.spec?.volumes, vllmTemplate().spec.volumes);
       const [vllm, proxy] = containers(d);
       assert.equal(vllm?.name, 'vllm');

@@ -11,9 +11,17 @@ const replicaRatio = { ...minimal, traffic: { router: 'replica-ratio' } } as con
 describe('router capabilities', () => {
   it('says what each router can do', () => {
     assert.deepEqual(ROUTER_CAPABILITIES, {
-      'gateway-api': { weights: 'per-request', mirror: true, handoff: true },
-      'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false },
+      'gateway-api': { weights: 'per-request', mirror: true, handoff: true, adopt: true },
+      'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false, adopt: false },
     });
+  });
+
+  it('refuses serving.deploymentRef with replica-ratio at serving.deploymentRef', () => {
+    const spec = { ...replicaRatio, serving: { ...minimal.serving, deploymentRef: 'fraud-detector' } };
+    assert.deepEqual(issuePaths(spec), [['serving', 'deploymentRef']]);
+    assert.deepEqual(messages(spec), [
+      "serving.deploymentRef needs traffic.router gateway-api (replica-ratio splits traffic by one Service over both tracks, which needs Slipway's labels on the adopted pods)",
+    ]);
   });
 
   it('refuses promote.mode handoff with replica-ratio at promote.mode', () => {

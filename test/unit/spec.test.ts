@@ -119,6 +119,7 @@ describe('ReleaseSpec: good specs', () => {
         replicas: 1,
         rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 },
         progressDeadlineSeconds: 600,
+        onDrift: 'refuse',
       },
       traffic: { router: 'gateway-api', route: 'sentiment' },
       gates: [],

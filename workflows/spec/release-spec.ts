@@ -68,6 +68,12 @@ export const ReleaseSpec = z
         message: `gate ${gate.name} has a regression check, which only build gates make (scores are recorded from build): list it in build.gates or drop regression (${where})`,
       });
     });
+    if (spec.serving.deploymentRef === `${spec.model}-canary`)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['serving', 'deploymentRef'],
+        message: `${spec.model}-canary is the name of ${spec.model}'s candidate Deployment: it cannot be the stable one`,
+      });
     for (const issue of routerIssues(spec)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .transform((spec) => ({

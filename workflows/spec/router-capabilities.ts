@@ -12,12 +12,17 @@ export interface RouterCapabilities {
   mirror: boolean;
   /** Sends all traffic to the candidate while stable rolls (promote.mode handoff needs it). */
   handoff: boolean;
+  /**
+   * Routes through Slipway's per-track Services, so the stable pods need no Slipway label: an
+   * existing Deployment can be adopted without restarting a pod (serving.deploymentRef needs it).
+   */
+  adopt: boolean;
 }
 
 /** The table. A new router is one row here (and its TrafficRouter in activities/traffic/). */
 export const ROUTER_CAPABILITIES: Readonly<Record<Router, RouterCapabilities>> = {
-  'gateway-api': { weights: 'per-request', mirror: true, handoff: true },
-  'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false },
+  'gateway-api': { weights: 'per-request', mirror: true, handoff: true, adopt: true },
+  'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false, adopt: false },
 };
 
 /** The parts of a spec (parsed, or inside the schema's own check) the table is asked about. */
@@ -25,6 +30,7 @@ export interface RoutedSpec {
   traffic: { router: Router };
   shadow?: unknown;
   promote?: { mode?: 'rolling' | 'handoff' } | undefined;
+  serving?: { deploymentRef?: string | undefined } | undefined;
 }
 
 interface Feature {
@@ -32,7 +38,7 @@ interface Feature {
   path: readonly (string | number)[];
   uses(spec: RoutedSpec): boolean;
   /** The capability it needs, and what a router without it cannot do. */
-  needs: 'mirror' | 'handoff';
+  needs: 'mirror' | 'handoff' | 'adopt';
   cannot: string;
   /** How users name the feature. */
   what: string;
@@ -52,6 +58,14 @@ const FEATURES: readonly Feature[] = [
     what: 'promote.mode handoff',
     needs: 'handoff',
     cannot: 'cannot send 100% of traffic to the candidate',
+  },
+  {
+    path: ['serving', 'deploymentRef'],
+    uses: (spec) => spec.serving?.deploymentRef !== undefined,
+    what: 'serving.deploymentRef',
+    needs: 'adopt',
+    cannot:
+      "splits traffic by one Service over both tracks, which needs Slipway's labels on the adopted pods",
   },
 ];
 

@@ -127,8 +127,14 @@ const ServingObject = z.strictObject({
   modelUri: z.string().min(1).optional(),
   /** Default: the serving container's port named `http`, else 8000. */
   port: port.optional(),
-  /** Replicas of stable (and of the candidate at 100%). Left unset on a Deployment an HPA scales. */
-  replicas: intIn(1, MAX_REPLICAS, `must be a whole number of replicas from 1 to ${MAX_REPLICAS}`).default(1),
+  /**
+   * Replicas of stable (and of the candidate at 100%); default 1, or with `deploymentRef` the adopted
+   * Deployment's own. Left unset on a Deployment an HPA scales.
+   */
+  replicas: intIn(1, MAX_REPLICAS, `must be a whole number of replicas from 1 to ${MAX_REPLICAS}`).optional(),
+  /** The serving container's command and args (fill the template's, or replace an adopted Deployment's). */
+  command: z.array(z.string().max(4096)).min(1).max(256).optional(),
+  args: z.array(z.string().max(4096)).max(1024).optional(),
   resources: Resources.optional(),
   env: z
     .array(EnvVar)
@@ -148,6 +154,14 @@ const ServingObject = z.strictObject({
   probes: Probes.optional(),
   rollingUpdate: RollingUpdate.default({ maxSurge: '25%', maxUnavailable: 0 }),
   progressDeadlineSeconds: intIn(1, 86_400).default(600),
+  /** Old ReplicaSets the Deployment keeps for `kubectl rollout undo` (Kubernetes' default: 10). */
+  revisionHistoryLimit: intIn(0, 1_000).optional(),
+  /**
+   * The stable's pod template changed outside Slipway since the last release (`kubectl rollout
+   * undo`, an edit, a Helm upgrade): `refuse` the release in build, or `adopt` the live template as
+   * the stable version this release starts from (and rolls back to).
+   */
+  onDrift: z.enum(['refuse', 'adopt']).default('refuse'),
   /** The pod template of both tracks; the shorthand fields above fill its serving container. */
   template: PodTemplate.optional(),
   /** The serving container of `template` by name (default: its first container). */
@@ -217,6 +231,10 @@ function checkShorthand(serving: ServingObject, ctx: z.RefinementCtx): void {
       path,
       message: `contradicts serving.${formatIssuePath(theirs)} (${detail}): set it once, or to the same value`,
     });
+  if (serving.deploymentRef !== undefined) {
+    checkAdoption(serving, ctx);
+    return;
+  }
   const index = servingContainerIndex(serving);
   if (serving.container !== undefined && index === -1) {
     const names = (serving.template?.spec?.containers ?? []).map((c) => c.name);
@@ -248,6 +266,14 @@ function checkShorthand(serving: ServingObject, ctx: z.RefinementCtx): void {
   if (!container) return;
   if (serving.image !== undefined && container.image !== undefined && serving.image !== container.image)
     contradiction(['image'], at('image'), `${container.image} ≠ ${serving.image}`);
+  for (const field of ['command', 'args'] as const) {
+    if (
+      serving[field] !== undefined &&
+      container[field] !== undefined &&
+      !same(serving[field], container[field])
+    )
+      contradiction([field], at(field), `two different ${field} lists`);
+  }
   const ports = container.ports ?? [];
   const http = ports.findIndex((p) => p.name === 'http');
   if (serving.port !== undefined && http !== -1 && ports[http]!.containerPort !== serving.port)
@@ -297,6 +323,30 @@ function checkShorthand(serving: ServingObject, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * With `deploymentRef` the pod template is the adopted Deployment's, live: the spec says only what
+ * changes on top of it (image, command/args, env, resources, probes, pod labels and annotations).
+ */
+function checkAdoption(serving: ServingObject, ctx: z.RefinementCtx): void {
+  if (serving.template !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['template'],
+      message: `with deploymentRef the pod template is ${serving.deploymentRef}'s own: say what changes with the serving fields (image, args, env…)`,
+    });
+  if (serving.image === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['image'],
+      message: `an image is required: the version of ${serving.deploymentRef}'s serving container this release runs`,
+    });
+}
+
+/** The stable's size: the spec's replicas, else (an adopted Deployment keeps its own) the live ones. */
+export function servingReplicas(spec: { serving: { replicas?: number | undefined } }, live?: number): number {
+  return spec.serving.replicas ?? live ?? 1;
+}
+
 /** Env names Slipway sets from the spec; a template may set them only to the same value. */
 export function slipwayEnv(model: string, version: string, modelUri: string | undefined) {
   return [
@@ -312,9 +362,12 @@ export const ServingSpec = ServingObject.superRefine(checkShorthand).transform((
   const index = servingContainerIndex(serving);
   const container = index === -1 ? undefined : serving.template?.spec?.containers?.[index];
   const resources = mergeResources(container?.resources, serving.resources);
-  const { image: _image, port: _port, resources: _resources, ...rest } = serving;
+  const { image: _image, port: _port, resources: _resources, replicas, ...rest } = serving;
+  const adopted = serving.deploymentRef !== undefined;
   return {
     image: (serving.image ?? container?.image)!,
+    // An adopted Deployment keeps its own replicas unless the spec says otherwise.
+    ...(replicas === undefined && adopted ? {} : { replicas: replicas ?? 1 }),
     ...(serving.modelUri === undefined ? {} : { modelUri: serving.modelUri }),
     port: serving.port ?? httpPort(container) ?? 8000,
     ...rest,

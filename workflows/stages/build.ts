@@ -1,13 +1,38 @@
 // build: validate, render, server-side dry-run, capacity check, optional Job, build gates.
 // Nothing user-visible changes in this stage.
-import { isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { kube, waiting } from '../activities.ts';
+import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
+import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { untilGatesPass } from './gates.ts';
 
-export async function buildStage(run: ReleaseRun): Promise<void> {
+/**
+ * The stable's template changed outside Slipway since it last released it: never silently undone.
+ * `serving.onDrift: refuse` ends the release here, before anything changes; `adopt` takes the live
+ * template as the stable version the release starts from and rolls back to, and says so.
+ */
+async function checkDrift(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
+  const drift = snapshot.drift;
+  // Added after releases were running: older runs did not look for drift.
+  if (!drift || !patched('stable-drift')) return;
+  const live = snapshot.version === undefined ? 'an unversioned template' : `version ${snapshot.version}`;
+  if (run.spec.serving.onDrift === 'refuse') {
+    throw ApplicationFailure.nonRetryable(
+      `${drift.message}; it runs ${live}. Slipway does not overwrite a change it did not make: put the template back, or set serving.onDrift: adopt to release on top of it`,
+      FailureType.StableDrifted,
+      drift,
+    );
+  }
+  const message = `${drift.message}; adopting it (serving.onDrift: adopt): ${live} is the stable this release starts from and rolls back to`;
+  run.note(message);
+  await run.event('Warning', 'StableDrifted', message);
+}
+
+export async function buildStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   const { spec } = run;
   await run.enterStage('build', `building release of ${spec.model} ${spec.version}`);
+  await checkDrift(run, snapshot);
   const preflight = await kube.preflight({ releaseId: run.status.releaseId, spec });
   run.note(
     `server-side dry-run passed (${preflight.objects.join(', ')}); ${preflight.capacity.placeablePods} pods fit at the release's peak (candidate and promotion surge)`,

@@ -61,7 +61,9 @@ async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
 
 /** A hand scale of the stable during the release is overridden by the promotion: say so. */
 async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
-  if (snapshot.autoscaled || !patched('note-hand-scaled-stable')) return;
+  // Nothing is overridden when the spec leaves replicas to the adopted Deployment's own manager.
+  if (snapshot.autoscaled || run.spec.serving.replicas === undefined || !patched('note-hand-scaled-stable'))
+    return;
   const now = await kube.captureStableState({ spec: run.spec });
   if (now.replicas === undefined || now.replicas === snapshot.replicas) return;
   const message = `the stable Deployment was scaled by hand to ${now.replicas} during the release (it had ${snapshot.replicas ?? 'none'}); the promotion sets serving.replicas ${run.spec.serving.replicas}`;

@@ -12,10 +12,12 @@ export function waitForTrack(
 ): Promise<string> {
   const { spec } = run;
   const timeoutMs = (spec.serving.progressDeadlineSeconds + 120) * 1000;
+  const adopted = track === 'stable' ? spec.serving.deploymentRef : undefined;
   return waiting(timeoutMs).waitForRollout({
     namespace: spec.namespace,
     model: spec.model,
     track,
+    ...(adopted === undefined ? {} : { deployment: adopted }),
     ...(options.scaling ? { deadlineSeconds: spec.serving.progressDeadlineSeconds } : {}),
   });
 }
