@@ -161,10 +161,19 @@ function canonical(value: unknown): string {
   );
 }
 
-/** A pod template's fingerprint (sha256 of its canonical JSON, 16 hex digits): what drift compares. */
+/** `kubectl rollout restart` stamps the template with this: a restart, not a change of what runs. */
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+/**
+ * A pod template's fingerprint (sha256 of its canonical JSON, 16 hex digits): what drift compares.
+ * A `kubectl rollout restart` does not change it.
+ */
 export function templateHash(template: V1PodTemplateSpec | undefined): string {
+  const { [RESTARTED_AT]: _restart, ...annotations } = template?.metadata?.annotations ?? {};
+  const { annotations: _all, ...rest } = template?.metadata ?? {};
+  const metadata = Object.keys(annotations).length === 0 ? rest : { ...rest, annotations };
   return createHash('sha256')
-    .update(canonical(template ?? {}))
+    .update(canonical({ ...(template ?? {}), metadata }))
     .digest('hex')
     .slice(0, 16);
 }

@@ -25,11 +25,11 @@ import { ignoreNotFound, type KubernetesClients } from './clients.ts';
 import {
   ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,
-  ANNOTATION_TEMPLATE_HASH,
   ANNOTATION_VERSION,
   deploymentName,
   FIELD_MANAGER,
   LABEL_MANAGED_BY,
+  LABEL_TEMPLATE_HASH,
   slipwayPodAnnotations,
   stableDeploymentName,
 } from './labels.ts';
@@ -103,8 +103,8 @@ export async function deployCandidate(
   const scaling = await candidateScaling(clients, spec, options.replicas, options.dryRun);
   const rendered = await renderCandidate(clients, spec, { ...options, replicas: scaling.replicas });
   const applied = await serverSideApply(clients, rendered, { dryRun: options.dryRun ?? false });
-  if (scaling.autoscaler) await ensureCandidateAutoscaler(clients, spec, scaling.autoscaler, options);
-  return applied;
+  if (!scaling.autoscaler) return applied;
+  return ensureCandidateAutoscaler(clients, spec, scaling.autoscaler, rendered, options);
 }
 
 /**
@@ -123,7 +123,7 @@ async function applyStable(
     ...object,
     metadata: {
       ...metadata,
-      annotations: { ...(metadata.annotations ?? {}), [ANNOTATION_TEMPLATE_HASH]: fingerprint },
+      labels: { ...(metadata.labels ?? {}), [LABEL_TEMPLATE_HASH]: fingerprint },
     },
   });
 }
@@ -181,8 +181,8 @@ export async function adoptStable(
       annotations: {
         [ANNOTATION_VERSION]: spec.version,
         [ANNOTATION_RELEASE]: options.releaseId,
-        [ANNOTATION_TEMPLATE_HASH]: templateHash(base.template),
       },
+      labels: { [LABEL_TEMPLATE_HASH]: templateHash(base.template) },
     },
     ...(options.replicas === undefined ? {} : { spec: { replicas: options.replicas } }),
   };
@@ -192,9 +192,35 @@ export async function adoptStable(
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
+interface JsonPatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** JSON patch ops that make the `slipway.dev/*` keys of metadata.<field> exactly `before`'s. */
+function mapOps(
+  field: 'annotations' | 'labels',
+  now: Record<string, string> | undefined,
+  before: Record<string, string>,
+): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  if (now === undefined && Object.keys(before).length > 0)
+    ops.push({ op: 'add', path: `/metadata/${field}`, value: {} });
+  for (const key of Object.keys(now ?? {}).filter((k) => k.startsWith('slipway.dev/') && !(k in before)))
+    ops.push({ op: 'remove', path: `/metadata/${field}/${pointer(key)}` });
+  for (const [key, value] of Object.entries(before))
+    ops.push({
+      op: now && key in now ? 'replace' : 'add',
+      path: `/metadata/${field}/${pointer(key)}`,
+      value,
+    });
+  return ops;
+}
+
 /**
  * An adopted Deployment put back as recorded by one JSON patch: its template whole, replicas when
- * the release set them, and Slipway's own annotations. A patch, not an apply, so that every field
+ * the release set them, and Slipway's own annotations and labels. A patch, not an apply, so that every field
  * another manager owns stays theirs and nothing Slipway applied before is dropped.
  */
 async function restoreAdopted(
@@ -204,21 +230,17 @@ async function restoreAdopted(
   current: V1Deployment,
 ): Promise<void> {
   const name = stableDeploymentName(spec);
-  const ops: Array<{ op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }> = [
-    { op: 'replace', path: '/spec/template', value: snapshot.template },
-  ];
+  const ops: JsonPatchOp[] = [{ op: 'replace', path: '/spec/template', value: snapshot.template }];
   if (spec.serving.replicas !== undefined && !snapshot.autoscaled && snapshot.replicas !== undefined)
     ops.push({ op: 'replace', path: '/spec/replicas', value: snapshot.replicas });
   if (spec.serving.revisionHistoryLimit !== undefined && snapshot.revisionHistoryLimit !== undefined)
     ops.push({ op: 'replace', path: '/spec/revisionHistoryLimit', value: snapshot.revisionHistoryLimit });
-  const now = current.metadata?.annotations ?? {};
-  const before = snapshot.annotations ?? {};
-  if (current.metadata?.annotations === undefined && Object.keys(before).length > 0)
-    ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
-  for (const key of Object.keys(now).filter((k) => k.startsWith('slipway.dev/') && !(k in before)))
-    ops.push({ op: 'remove', path: `/metadata/annotations/${pointer(key)}` });
-  for (const [key, value] of Object.entries(before))
-    ops.push({ op: key in now ? 'replace' : 'add', path: `/metadata/annotations/${pointer(key)}`, value });
+  const slipwayOnly = (map: Record<string, string> | undefined) =>
+    Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => key.startsWith('slipway.dev/')));
+  ops.push(
+    ...mapOps('annotations', current.metadata?.annotations, snapshot.annotations ?? {}),
+    ...mapOps('labels', current.metadata?.labels, slipwayOnly(snapshot.labels)),
+  );
   await clusterCall({ verb: 'patch', resource: 'deployments', namespace: spec.namespace, name }, () =>
     clients.apps.patchNamespacedDeployment(
       { name, namespace: spec.namespace, body: ops, fieldManager: FIELD_MANAGER },

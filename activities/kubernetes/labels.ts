@@ -12,10 +12,12 @@ export const ANNOTATION_QUALITY_SCORES = 'slipway.dev/quality-scores';
 /** On a track's pods: the version they serve (a Deployment adopted as it ran: on the Deployment). */
 export const ANNOTATION_VERSION = 'slipway.dev/version';
 /**
- * On the stable Deployment: the fingerprint of the pod template Slipway left it with. A template
- * that no longer matches was changed outside Slipway (drift).
+ * A label of the stable Deployment: the fingerprint of the pod template Slipway left it with. A
+ * template that no longer matches was changed outside Slipway (drift). A label, not an annotation:
+ * `kubectl rollout undo` copies the old ReplicaSet's annotations onto the Deployment (a fingerprint
+ * there would come back with the old template and hide the undo); it leaves labels alone.
  */
-export const ANNOTATION_TEMPLATE_HASH = 'slipway.dev/template-hash';
+export const LABEL_TEMPLATE_HASH = 'slipway.dev/template-hash';
 
 /**
  * Slipway's pod-template annotations. They live in the template, not on the Deployment, so that a

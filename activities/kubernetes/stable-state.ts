@@ -19,9 +19,9 @@ import { ignoreNotFound, type KubernetesClients } from './clients.ts';
 import {
   ANNOTATION_QUALITY_SCORES,
   ANNOTATION_RELEASE,
-  ANNOTATION_TEMPLATE_HASH,
   ANNOTATION_VERSION,
   FIELD_MANAGER,
+  LABEL_TEMPLATE_HASH,
   LABEL_VERSION,
   stableDeploymentName,
 } from './labels.ts';
@@ -134,7 +134,7 @@ function lastTemplateChange(deployment: V1Deployment): { changedBy?: string; at?
 
 /** The drift of a Deployment Slipway wrote, or undefined (a template without Slipway's fingerprint has none). */
 export function stableDrift(deployment: V1Deployment): StableDrift | undefined {
-  const recorded = deployment.metadata?.annotations?.[ANNOTATION_TEMPLATE_HASH];
+  const recorded = deployment.metadata?.labels?.[LABEL_TEMPLATE_HASH];
   if (recorded === undefined || recorded === templateHash(deployment.spec?.template)) return undefined;
   const { changedBy, at } = lastTemplateChange(deployment);
   const who = changedBy ? ` (last by ${changedBy}${at ? ` at ${at}` : ''})` : '';

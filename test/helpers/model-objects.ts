@@ -21,6 +21,8 @@ export interface DeploymentPicture {
   labels: Json;
   /** `slipway.dev/*` annotations only (the controller's own, e.g. the revision, change on every rollout). */
   slipwayAnnotations: Record<string, string>;
+  /** The pods' `slipway.dev/*` annotations (version, release, scores: they live in the template). */
+  podAnnotations: Record<string, string>;
   /** The controller's `deployment.kubernetes.io/revision` (not compared: it tells whether the template changed meanwhile). */
   revision: string | undefined;
 }
@@ -79,6 +81,11 @@ export async function readModelObjects(
     labels: plain(d.metadata?.labels ?? {}),
     slipwayAnnotations: Object.fromEntries(
       Object.entries(d.metadata?.annotations ?? {}).filter(([key]) => key.startsWith('slipway.dev/')),
+    ),
+    podAnnotations: Object.fromEntries(
+      Object.entries(d.spec?.template.metadata?.annotations ?? {}).filter(([key]) =>
+        key.startsWith('slipway.dev/'),
+      ),
     ),
     revision: d.metadata?.annotations?.['deployment.kubernetes.io/revision'],
   };

@@ -17,13 +17,13 @@ after(async () => {
   await ns?.delete();
 });
 
-describe('quality scores on the stable Deployment', () => {
+describe("quality scores on the stable Deployment's pods", () => {
   it('are recorded, read back, replaced by the next version and restored on rollback', async () => {
     const kube = createKubernetesActivities(createKubernetesClients(ns.kc));
     const v1 = ReleaseSpec.parse(releaseSpec({ namespace: ns.name, model: 'scored', version: 'v1' }));
     const v2 = ReleaseSpec.parse(releaseSpec({ namespace: ns.name, model: 'scored', version: 'v2' }));
     const annotation = async () =>
-      (await ns.apps.readNamespacedDeployment({ name: 'scored', namespace: ns.name })).metadata
+      (await ns.apps.readNamespacedDeployment({ name: 'scored', namespace: ns.name })).spec?.template.metadata
         ?.annotations?.[ANNOTATION_QUALITY_SCORES];
 
     await kube.deployStable({
@@ -57,7 +57,7 @@ describe('quality scores on the stable Deployment', () => {
       body: [
         {
           op: 'replace',
-          path: `/metadata/annotations/${ANNOTATION_QUALITY_SCORES.replace('/', '~1')}`,
+          path: `/spec/template/metadata/annotations/${ANNOTATION_QUALITY_SCORES.replace('/', '~1')}`,
           value: '{"accuracy":"high"',
         },
       ],

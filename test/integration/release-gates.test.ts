@@ -106,7 +106,10 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     assert.equal(first.outcome.result, 'Promoted', first.outcome.reason);
     assert.deepEqual(first.qualityScores, { accuracy: 0.93 });
     const stable = await ns.apps.readNamespacedDeployment({ name: model, namespace: ns.name });
-    assert.equal(stable.metadata?.annotations?.[ANNOTATION_QUALITY_SCORES], '{"accuracy":0.93}');
+    assert.equal(
+      stable.spec?.template.metadata?.annotations?.[ANNOTATION_QUALITY_SCORES],
+      '{"accuracy":0.93}',
+    );
 
     // v2 scores 0.90: more than 0.01 below v1's 0.93.
     const handle = await start(withQualityGate('v2'));

@@ -261,10 +261,7 @@ describe('release guards on the real stack', { concurrency: 5, timeout: 170_000 
           await withStable(model, trigger.router, namespace);
           const before = await readModelObjects(ns, namespace, model);
           assert.ok(before.deployment, 'a stable Deployment before the release');
-          assert.equal(
-            before.deployment.slipwayAnnotations['slipway.dev/quality-scores'],
-            '{"accuracy":0.97}',
-          );
+          assert.equal(before.deployment.podAnnotations['slipway.dev/quality-scores'], '{"accuracy":0.97}');
           assert.equal(before.route !== undefined, trigger.router === 'gateway-api');
 
           const handle = await start({

@@ -134,7 +134,7 @@ describe('restoreStable', () => {
     await kube.deployStable({ releaseId: 'release-v2', spec: spec('restored', 'v2'), autoscaled: false });
     await kube.restoreStable({ spec: spec('restored', 'v2'), snapshot });
     const restored = await ns.apps.readNamespacedDeployment({ name: 'restored', namespace: ns.name });
-    assert.equal(restored.metadata?.annotations?.[ANNOTATION_RELEASE], 'release-v1');
+    assert.equal(restored.spec?.template.metadata?.annotations?.[ANNOTATION_RELEASE], 'release-v1');
     assert.equal(restored.spec?.template.metadata?.labels?.['app.kubernetes.io/version'], 'v1');
   });
 });

@@ -193,6 +193,10 @@ describe('adopted rendering', () => {
     const a = helmTemplate();
     assert.equal(templateHash(a), templateHash({ spec: a.spec, metadata: a.metadata }));
     assert.match(templateHash(a), /^[0-9a-f]{16}$/);
+    // `kubectl rollout restart` restarts the pods; it does not change what runs.
+    const restarted = helmTemplate();
+    restarted.metadata!.annotations!['kubectl.kubernetes.io/restartedAt'] = '2026-12-02T01:00:00Z';
+    assert.equal(templateHash(restarted), templateHash(a));
     assert.notEqual(templateHash(a), templateHash(overlayTemplate(parse(adopted({ image: 'x:1' })), a)));
   });
 });
