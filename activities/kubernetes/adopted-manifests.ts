@@ -74,7 +74,12 @@ export function servingContainerChanges(spec: ReleaseSpec, base: V1Container): V
       return probe === undefined ? [] : [[field, probe]];
     }),
   );
-  const env = specEnv(spec);
+  // In the live container's order (new ones last): an apply orders the entries it owns as it sends them.
+  const position = (name: string) => {
+    const at = (base.env ?? []).findIndex((e) => e.name === name);
+    return at === -1 ? Number.MAX_SAFE_INTEGER : at;
+  };
+  const env = specEnv(spec).sort((a, b) => position(a.name) - position(b.name));
   const requests = changedQuantities(base.resources?.requests, resources?.requests);
   const limits = changedQuantities(base.resources?.limits, resources?.limits);
   return {

@@ -1,8 +1,9 @@
 // Adopting a Deployment Slipway did not make, and drift, on the real stack (Temporal dev server,
 // kube-apiserver + KWOK, Prometheus, the traffic simulator):
 // - a Deployment created by `kubectl apply --server-side --field-manager=helm` is adopted as it runs
-//   (no pod restarts, no new ReplicaSet), then released: only the fields the spec sets change, and
-//   every other field stays helm's; a rollback restores its whole spec;
+//   by examples/adopt-existing.yaml (no pod restarts, no new ReplicaSet), then released: only the
+//   fields the spec sets change, and every other field stays helm's; a rollback restores its whole
+//   spec;
 // - a `helm upgrade` between releases (helm takes its image back) is drift: the next release is
 //   refused in build, saying who changed it, and goes on with serving.onDrift: adopt;
 // - a `kubectl rollout undo` of a Deployment Slipway made: the version Slipway reads is the one that
@@ -11,6 +12,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,6 +24,13 @@ import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { resultWithin } from '../helpers/model-objects.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
 import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { parse as parseYaml } from 'yaml';
+
+const example = parseYaml(
+  readFileSync(new URL('../../examples/adopt-existing.yaml', import.meta.url), 'utf8'),
+) as ReleaseSpecInput & { serving: Record<string, unknown> };
+/** The Deployment the example adopts (the chart's). */
+const CHART = 'fraud-detector';
 
 let env: TestWorkflowEnvironment;
 let ns: TestNamespace;
@@ -50,13 +59,13 @@ function kubectl(args: string[], input?: string): string {
   });
 }
 
-/** The chart's Deployment, as `helm template` would render it. */
+/** The chart's Deployment, as `helm template` would render it: it runs what the example says (v43). */
 function helmManifest(image: string, logLevel = 'info'): string {
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
-      name: 'fraud',
+      name: CHART,
       labels: { 'app.kubernetes.io/instance': 'prod', 'helm.sh/chart': 'fraud-1.2.0' },
     },
     spec: {
@@ -76,7 +85,11 @@ function helmManifest(image: string, logLevel = 'info'): string {
               image,
               args: ['--model-repository=/models'],
               ports: [{ name: 'http', containerPort: 8000 }],
-              env: [{ name: 'LOG_LEVEL', value: logLevel }],
+              env: [
+                { name: 'LOG_LEVEL', value: logLevel },
+                { name: 'MAX_BATCH_SIZE', value: '16' },
+                { name: 'MODEL_URI', value: 's3://models/fraud-detector/43' },
+              ],
               resources: { requests: { cpu: '250m', memory: '256Mi' } },
             },
             { name: 'metrics-proxy', image: 'envoyproxy/envoy:v1.30.0' },
@@ -123,23 +136,18 @@ async function podUids(selector: string): Promise<string[]> {
   return pods.items.map((p) => p.metadata?.uid ?? '').sort();
 }
 
-function spec(version: string, serving: Record<string, unknown>, extra: Partial<ReleaseSpecInput> = {}) {
-  const base = releaseSpec({
-    namespace: ns.name,
-    model: 'fraud-detector',
-    version,
-    steps: [{ weight: 50, hold: '2s' }],
-  });
+/** The example, in the test's namespace, with short holds and a gate the local Prometheus answers. */
+function spec(version: string, serving: Record<string, unknown> = {}, extra: Partial<ReleaseSpecInput> = {}) {
+  const fixture = releaseSpec({ namespace: ns.name, model: example.model, version });
   return {
-    ...base,
-    serving: {
-      deploymentRef: 'fraud',
-      image: 'registry.example.com/triton:v1',
-      progressDeadlineSeconds: 60,
-      ...serving,
-    },
+    ...example,
+    namespace: ns.name,
+    version,
+    serving: { ...example.serving, progressDeadlineSeconds: 60, ...serving },
+    canary: { steps: [{ weight: 50, hold: '2s' }], gates: ['error-rate'] },
+    gates: fixture.gates,
     ...extra,
-  };
+  } as ReleaseSpecInput;
 }
 
 async function run(input: ReleaseSpecInput): Promise<ReleaseResult> {
@@ -174,12 +182,12 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
   let adoptedSpec: k8s.V1DeploymentSpec | undefined;
 
   it('adopts it as it runs: no pod restarts, no new ReplicaSet, helm keeps its fields', async () => {
-    helmApply('registry.example.com/triton:v1');
-    const before = await waitAvailable('fraud', 2);
+    helmApply('registry.example.com/triton:24.06');
+    const before = await waitAvailable(CHART, 2);
     const pods = await podUids(selector);
-    const result = await run(spec('v1', {}));
+    const result = await run(spec('v43'));
     assert.equal(result.outcome.result, 'Promoted', outcome(result));
-    const after = await read('fraud');
+    const after = await read(CHART);
     // (Its generation moves: a Deployment's annotations count, as they are copied to ReplicaSets.)
     assert.equal(
       after.metadata?.annotations?.['deployment.kubernetes.io/revision'],
@@ -189,7 +197,7 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
     assert.deepEqual(await podUids(selector), pods, 'the same pods run');
     const sets = await ns.apps.listNamespacedReplicaSet({ namespace: ns.name, labelSelector: selector });
     assert.equal(sets.items.length, 1, 'no new ReplicaSet');
-    assert.equal(after.metadata?.annotations?.['slipway.dev/version'], 'v1');
+    assert.equal(after.metadata?.annotations?.['slipway.dev/version'], 'v43');
     assert.match(after.metadata?.labels?.['slipway.dev/template-hash'] ?? '', /^[0-9a-f]{16}$/);
     assert.deepEqual(ownersOfContainerField(after, 'server', 'image'), ['helm']);
     // Slipway's stable Service reaches the adopted pods; no Service named after the model was made.
@@ -211,21 +219,25 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
       }
     })();
     const result = await run(
-      spec('v2', { image: 'registry.example.com/triton:v2', env: [{ name: 'MAX_BATCH', value: '8' }] }),
+      spec('v44', {
+        image: 'registry.example.com/triton:24.07',
+        env: [{ name: 'MAX_BATCH_SIZE', value: '32' }],
+      }),
     );
     await watching;
     assert.equal(result.outcome.result, 'Promoted', outcome(result));
     assert.equal(candidateLabels.length, 1, 'the candidate ran');
     assert.equal(candidateLabels[0]!.app, undefined);
     assert.equal(candidateLabels[0]!['app.kubernetes.io/instance'], undefined);
-    const after = await waitAvailable('fraud', 2);
+    const after = await waitAvailable(CHART, 2);
     const [server, proxy] = after.spec?.template.spec?.containers ?? [];
-    assert.equal(server?.image, 'registry.example.com/triton:v2');
+    assert.equal(server?.image, 'registry.example.com/triton:24.07');
     assert.deepEqual(
       server?.env?.map((e) => [e.name, e.value]),
       [
         ['LOG_LEVEL', 'info'],
-        ['MAX_BATCH', '8'],
+        ['MAX_BATCH_SIZE', '32'],
+        ['MODEL_URI', 's3://models/fraud-detector/43'],
       ],
     );
     assert.deepEqual(server?.args, ['--model-repository=/models']);
@@ -241,19 +253,19 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
       return copy;
     };
     assert.deepEqual(strip(after.spec), strip(adoptedSpec));
-    assert.equal(after.spec?.template.metadata?.annotations?.['slipway.dev/version'], 'v2');
+    assert.equal(after.spec?.template.metadata?.annotations?.['slipway.dev/version'], 'v44');
     assert.deepEqual(ownersOfContainerField(after, 'server', 'args'), ['helm']);
     assert.ok(ownersOfContainerField(after, 'server', 'image').includes('slipway'));
     await assert.rejects(read('fraud-detector-canary'), 'the candidate is gone');
   });
 
   it('a rollback restores the whole adopted Deployment as it was', async () => {
-    const before = await read('fraud');
+    const before = await read(CHART);
     const result = await run(
       spec(
-        'v3',
+        'v45',
         {
-          image: 'registry.example.com/triton:v3',
+          image: 'registry.example.com/triton:24.08',
           args: ['--strict-model-config'],
           annotations: { 'sim.slipway.dev/error-rate': '0.5' },
         },
@@ -262,7 +274,7 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
     );
     assert.equal(result.outcome.result, 'RolledBack', outcome(result));
     assert.equal(result.outcome.failureType, 'GateFailed', outcome(result));
-    const after = await read('fraud');
+    const after = await read(CHART);
     assert.deepEqual(after.spec, before.spec);
     const slipway = (d: k8s.V1Deployment) =>
       Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('slipway.dev/'));
@@ -271,23 +283,23 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
 
   it('a helm upgrade since the last release is drift: refused naming helm, then adopted', async () => {
     // helm takes its image back (and changes LOG_LEVEL): the template no longer is what Slipway left.
-    helmApply('registry.example.com/triton:v1', 'debug', true);
-    await waitAvailable('fraud', 2);
-    const before = await read('fraud');
-    const refused = await run(spec('v4', { image: 'registry.example.com/triton:v4' }));
+    helmApply('registry.example.com/triton:24.06', 'debug', true);
+    await waitAvailable(CHART, 2);
+    const before = await read(CHART);
+    const refused = await run(spec('v46', { image: 'registry.example.com/triton:24.09' }));
     assert.equal(refused.outcome.result, 'RolledBack', outcome(refused));
     assert.equal(refused.outcome.failureType, 'StableDrifted', outcome(refused));
     assert.match(
       refused.outcome.reason,
       /changed outside Slipway since Slipway last released it \(last by helm/,
     );
-    assert.deepEqual((await read('fraud')).spec, before.spec, 'nothing changed');
+    assert.deepEqual((await read(CHART)).spec, before.spec, 'nothing changed');
 
-    const adopted = await run(spec('v4', { image: 'registry.example.com/triton:v4', onDrift: 'adopt' }));
+    const adopted = await run(spec('v46', { image: 'registry.example.com/triton:24.09', onDrift: 'adopt' }));
     assert.equal(adopted.outcome.result, 'Promoted', outcome(adopted));
-    const after = await waitAvailable('fraud', 2);
+    const after = await waitAvailable(CHART, 2);
     const server = after.spec?.template.spec?.containers[0];
-    assert.equal(server?.image, 'registry.example.com/triton:v4');
+    assert.equal(server?.image, 'registry.example.com/triton:24.09');
     assert.equal(server?.env?.find((e) => e.name === 'LOG_LEVEL')?.value, 'debug', "helm's change is kept");
   });
 });
