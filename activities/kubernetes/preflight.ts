@@ -3,7 +3,7 @@
 // (candidate + promotion surge) fit the nodes and the namespace's quotas as the scheduler would
 // place them. Every refusal is final: `DryRunFailed` or `InsufficientCapacity`, naming what was refused.
 // `checkReleaseCapacity` is the capacity check alone (the promotion's re-check counts what it adds).
-import type { V1Deployment, V1Node, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1Deployment, V1Node, V1Pod, V1PodSpec, V1ResourceQuota } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
@@ -16,6 +16,7 @@ import { apiStatus, type KubernetesClients } from './clients.ts';
 import { readAdoptedBase } from './deployments.ts';
 import { selectorLabels, slipwayPodAnnotations, stableDeploymentName } from './labels.ts';
 import { renderDeployment, renderHttpRoute, renderServices } from './manifests.ts';
+import { missingReferences, podReferences } from './pod-references.ts';
 import { releaseDemand, type CapacityPhase } from './release-demand.ts';
 
 export interface PreflightInput {
@@ -148,6 +149,28 @@ export async function checkReleaseCapacity(
   return capacity;
 }
 
+/** The Secrets and ConfigMaps the pods need exist, or the release is refused naming the first missing. */
+async function requireReferences(
+  clients: KubernetesClients,
+  spec: ReleaseSpec,
+  base: AdoptedBase | undefined,
+): Promise<void> {
+  const refs = base
+    ? podReferences(
+        base.template.spec,
+        `the pod template of Deployment ${base.name} (serving.deploymentRef): spec`,
+      )
+    : podReferences(spec.serving.template?.spec as V1PodSpec | undefined, 'serving.template.spec');
+  const missing = await missingReferences(clients, spec.namespace, refs);
+  if (missing.length === 0) return;
+  const what = missing.map((ref) => `${ref.path}: ${ref.kind} ${spec.namespace}/${ref.name} does not exist`);
+  throw ApplicationFailure.nonRetryable(
+    `${what.join('; ')} (the pods could not start; create it first, or mark the reference optional)`,
+    FailureType.DryRunFailed,
+    { cause: FailureType.NotFound, missing },
+  );
+}
+
 export async function preflight(
   clients: KubernetesClients,
   { releaseId, spec }: PreflightInput,
@@ -159,6 +182,7 @@ export async function preflight(
     { verb: 'get', resource: 'deployments', namespace, name: stableDeploymentName(spec) },
     () => readAdoptedBase(clients, spec),
   );
+  await requireReferences(clients, spec, base);
   const objects = [
     ...renderServices(spec, base ? { selector: base.selector, targetPort: spec.serving.port } : undefined),
     candidateOf(spec, releaseId, base),

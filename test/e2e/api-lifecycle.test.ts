@@ -126,6 +126,60 @@ describe('API: a release’s life beyond the happy path', { concurrency: 4 }, ()
     );
   });
 
+  it('a template naming a Secret that does not exist, or adopting a Deployment that does not, is a 422 with the path, and no workflow starts', async () => {
+    const base = spec({ model: 'no-secret', version: 'v1' });
+    const withSecret = (optional: boolean) =>
+      ({
+        ...base,
+        serving: {
+          ...base.serving,
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'model-server',
+                  env: [
+                    {
+                      name: 'HF_TOKEN',
+                      valueFrom: { secretKeyRef: { name: 'missing-token', key: 'token', optional } },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      }) as ReleaseSpecInput;
+    const refused = await start(withSecret(false));
+    assert.equal(refused.status, 422, JSON.stringify(refused.body).slice(0, 400));
+    assert.match(
+      refused.body.detail ?? '',
+      new RegExp(
+        `serving\\.template\\.spec\\.containers\\.0\\.env\\.0\\.valueFrom\\.secretKeyRef: Secret ${ns.name}/missing-token does not exist`,
+      ),
+    );
+    assertCleanDetail(refused);
+    await assertNoWorkflow('no-secret');
+    // The same reference marked optional is the pod's business: accepted by the dry-run.
+    const dryRun = await call(api, 'POST', '/v1/releases?dryRun=true', {
+      token: api.tokens.deployer,
+      body: withSecret(true),
+    });
+    assert.equal(dryRun.status, 200, JSON.stringify(dryRun.body).slice(0, 400));
+
+    const adopting = { ...spec({ model: 'no-deployment', version: 'v1' }) } as ReleaseSpecInput & {
+      serving: Record<string, unknown>;
+    };
+    adopting.serving = { ...adopting.serving, deploymentRef: 'not-there' };
+    const missing = await start(adopting);
+    assert.equal(missing.status, 422, JSON.stringify(missing.body).slice(0, 400));
+    assert.match(
+      missing.body.detail ?? '',
+      /serving\.deploymentRef: Deployment \S+\/not-there does not exist/,
+    );
+    await assertNoWorkflow('no-deployment');
+  });
+
   it('an apiserver 5xx answering the dry-run of the release’s objects is a 422 naming it, not a 5xx', async () => {
     // A validating webhook that cannot be called: the apiserver answers 500 InternalError to every
     // Deployment in that one namespace.
