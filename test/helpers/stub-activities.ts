@@ -40,6 +40,10 @@ export interface StubOptions {
   removeCandidateFailures?: number;
   /** Provider misconfiguration by gate (a non-retryable GateMisconfigured from the activity). */
   gateMisconfigured?: Record<string, string>;
+  /** The stable's template changed outside Slipway (the drift captureStableState reports). */
+  stableDrift?: string;
+  /** The stable is an adopted Deployment; `unchanged`: the spec changes nothing in it. */
+  adopted?: { unchanged: boolean };
 }
 
 export interface StubMeasurement {
@@ -68,6 +72,8 @@ export interface FakeCluster {
 
 export function stubActivities(options: StubOptions) {
   const calls: string[] = [];
+  /** The reasons of the Kubernetes Events recorded, in order. */
+  const events: string[] = [];
   const measurements: Record<string, number> = {};
   const cluster: FakeCluster = {
     stable: options.stableVersion,
@@ -166,6 +172,10 @@ export function stubActivities(options: StubOptions) {
         autoscaled: false,
         template: { metadata: { labels: { v: cluster.stable } } },
         ...(cluster.stableQualityScores ? { qualityScores: cluster.stableQualityScores } : {}),
+        ...(options.stableDrift ? { drift: { changedBy: 'helm', message: options.stableDrift } } : {}),
+        ...(options.adopted
+          ? { adopted: { name: 'fraud', selector: { app: 'fraud' }, unchanged: options.adopted.unchanged } }
+          : {}),
       };
     },
     async ensureServices({ spec }) {
@@ -267,7 +277,9 @@ export function stubActivities(options: StubOptions) {
       if (options.jobFails) throw ApplicationFailure.nonRetryable(options.jobFails, FailureType.JobFailed);
       return { succeeded: true, reason: 'Complete', terminationMessage: `{"job":"${request.name}"}` };
     },
-    async recordEvent() {},
+    async recordEvent({ reason }: { reason: string }) {
+      events.push(reason);
+    },
     async setTrafficWeights({ spec, weights }) {
       calls.push(`setTrafficWeights:${weights.canary}`);
       if (spec.traffic.router === 'gateway-api') cluster.objects.route = true;
@@ -299,5 +311,5 @@ export function stubActivities(options: StubOptions) {
       return measureStub(input);
     },
   };
-  return { activities, calls, cluster, measurementIds, windows, touchCandidate };
+  return { activities, calls, events, cluster, measurementIds, windows, touchCandidate };
 }

@@ -385,6 +385,70 @@ describe('release workflow (time-skipping, stub activities)', () => {
     assert.deepEqual(calls, ['releasePolicy', 'captureStableState', 'releaseObjectsPresent', 'preflight']); // reads, then the dry-run: nothing changed
   });
 
+  it('refuses a release whose stable drifted (onDrift: refuse, the default) before anything changes', async () => {
+    const { outcome, calls } = await withRelease(
+      {
+        stub: {
+          stableVersion: 'v1',
+          gateValues: good,
+          stableDrift:
+            'the pod template of Deployment ml-serving/fraud-detector was changed outside Slipway since Slipway last released it (last by helm at 2026-12-01T10:00:00.000Z)',
+        },
+      },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'StableDrifted');
+    assert.match(
+      outcome.outcome.reason,
+      /last by helm .*; it runs version v1\. Slipway does not overwrite a change it did not make/,
+    );
+    assert.deepEqual(calls, ['releasePolicy', 'captureStableState', 'releaseObjectsPresent']);
+  });
+
+  it('adopts a drifted stable with onDrift: adopt, saying so in the timeline and an Event', async () => {
+    const { outcome, events } = await withRelease(
+      {
+        spec: {
+          serving: { ...baseSpec.serving, onDrift: 'adopt' },
+          shadow: undefined,
+          canary: { steps: [{ weight: 10, hold: '1m' }], gates: ['error-rate'] },
+        },
+        stub: {
+          stableVersion: 'v1',
+          gateValues: good,
+          stableDrift: 'the pod template changed outside Slipway',
+        },
+      },
+      async (h) => {
+        const done = await h.result();
+        const { timeline } = await h.query(statusQuery);
+        assert.ok(
+          timeline.some((e) =>
+            /adopting it \(serving.onDrift: adopt\): version v1 is the stable/.test(e.message),
+          ),
+        );
+        return done;
+      },
+    );
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(events.includes('StableDrifted'));
+  });
+
+  it('adopts a Deployment the spec changes nothing in: annotations only, no candidate, no rollout', async () => {
+    const { outcome, calls } = await withRelease(
+      {
+        spec: { serving: { image: 'triton:24.05', deploymentRef: 'fraud' }, shadow: undefined },
+        stub: { stableVersion: 'v1', gateValues: good, adopted: { unchanged: true } },
+      },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'Promoted', outcome.outcome.reason);
+    assert.ok(calls.includes('adoptStable'));
+    for (const call of ['deployCandidate', 'deployStable', 'waitForRollout:stable', 'waitForRollout:canary'])
+      assert.ok(!calls.includes(call), `${call} was not called`);
+  });
+
   it('promote-now skips the remaining steps and the promotion approval', async () => {
     const spec = { shadow: undefined, promote: { approval: { required: true } } };
     const { outcome, calls } = await withRelease(
