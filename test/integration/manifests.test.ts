@@ -182,6 +182,7 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
 
   it('the worker ServiceAccount runs a release end to end in a managed namespace', async () => {
     const workerKc = await tokenKubeConfig(system.kc, system.name, 'slipway-worker');
+    const hpas = managed.kc.makeApiClient(k8s.AutoscalingV2Api);
     const taskQueue = uniqueTaskQueue('rbac');
     const worker = await startRealWorker(env, taskQueue, workerKc);
     try {
@@ -208,7 +209,19 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
       };
       const first = await run('v1');
       assert.equal(first.outcome.result, 'Promoted', first.outcome.reason);
-      // v2 with a build Job: Jobs, pods, scale, the route and the candidate's removal all exercised.
+      // An HPA on the stable (bounds around its 2 replicas): v2's candidate gets one, and loses it.
+      await hpas.createNamespacedHorizontalPodAutoscaler({
+        namespace: managed.name,
+        body: {
+          metadata: { name: 'rbac' },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'rbac' },
+            minReplicas: 2,
+            maxReplicas: 4,
+          },
+        },
+      });
+      // v2 with a build Job: Jobs, pods, scale, the route, the candidate's HPA and removal all exercised.
       const second = await run('v2', {
         build: { job: { image: 'registry.example.com/eval:1', timeout: '2m' } },
       });
@@ -216,6 +229,12 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
     } finally {
       await worker.stop();
     }
+    const left = await hpas.listNamespacedHorizontalPodAutoscaler({ namespace: managed.name });
+    assert.deepEqual(
+      left.items.map((h) => h.metadata?.name),
+      ['rbac'],
+      "the candidate's HPA is gone (not allowed to make it, the worker would have failed v2)",
+    );
     assert.deepEqual(await clusterState(managed, managed.name, 'rbac'), {
       stableVersion: 'v2',
       stableImage: 'registry.example.com/triton:v2',
@@ -305,6 +324,26 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
         'slipway-worker',
         { namespace: m, verb: 'list', group: 'autoscaling', resource: 'horizontalpodautoscalers' },
         true,
+      ],
+      [
+        'slipway-worker',
+        { namespace: m, verb: 'patch', group: 'autoscaling', resource: 'horizontalpodautoscalers' },
+        true,
+      ],
+      [
+        'slipway-worker',
+        { namespace: m, verb: 'delete', group: 'autoscaling', resource: 'horizontalpodautoscalers' },
+        true,
+      ],
+      [
+        'slipway-worker',
+        {
+          namespace: unmanaged.name,
+          verb: 'delete',
+          group: 'autoscaling',
+          resource: 'horizontalpodautoscalers',
+        },
+        false,
       ],
       ['slipway-worker', { namespace: m, verb: 'get', resource: 'secrets' }, true],
       ['slipway-worker', { namespace: m, verb: 'list', resource: 'secrets' }, false],
