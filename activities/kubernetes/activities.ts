@@ -13,10 +13,12 @@ import {
   type WatchCandidateInput,
 } from './candidate.ts';
 import { withClusterErrors } from './cluster-errors.ts';
+import { stableDeploymentName } from './labels.ts';
 import type { KubernetesClients } from './clients.ts';
 import {
   adoptStable,
   captureStableState,
+  hasAutoscaler,
   deployCandidate,
   deployStable,
   ensureServices,
@@ -119,9 +121,13 @@ export function createKubernetesActivities(
       autoscaled: boolean;
       qualityScores?: Record<string, number> | undefined;
     }): Promise<void> {
+      // An HPA made during the release counts too: the promotion must not set what it scales.
+      const autoscaled =
+        input.autoscaled ||
+        (await hasAutoscaler(clients, input.spec.namespace, stableDeploymentName(input.spec)));
       await deployStable(clients, input.spec, {
         releaseId: input.releaseId,
-        replicas: input.autoscaled ? undefined : input.spec.serving.replicas,
+        replicas: autoscaled ? undefined : input.spec.serving.replicas,
         qualityScores: input.qualityScores,
       });
     },

@@ -260,6 +260,9 @@ export function renderAdoptedPromotion(
       ...(spec.serving.revisionHistoryLimit === undefined
         ? {}
         : { revisionHistoryLimit: spec.serving.revisionHistoryLimit }),
+      ...(spec.serving.minReadySeconds === undefined
+        ? {}
+        : { minReadySeconds: spec.serving.minReadySeconds }),
       // An apply is merged with the live object before it is validated: the selector, the other
       // containers and every other field stay as they are, with their owners.
       template: { metadata, spec: { containers: [servingContainerChanges(spec, container)] } },

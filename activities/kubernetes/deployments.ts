@@ -172,6 +172,8 @@ export async function adoptStable(
 ): Promise<void> {
   const base = await readAdoptedBase(clients, spec);
   if (!base) throw new Error('adoptStable is for a release with serving.deploymentRef');
+  // Replicas an earlier release of Slipway's applied must not be reset by this apply (autoscalers.ts).
+  if (options.replicas === undefined) await handOverReplicas(clients, spec.namespace, base.name);
   const fields: DeploymentFields = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -232,9 +234,13 @@ async function restoreAdopted(
   const name = stableDeploymentName(spec);
   const ops: JsonPatchOp[] = [{ op: 'replace', path: '/spec/template', value: snapshot.template }];
   if (spec.serving.replicas !== undefined && !snapshot.autoscaled && snapshot.replicas !== undefined)
-    ops.push({ op: 'replace', path: '/spec/replicas', value: snapshot.replicas });
-  if (spec.serving.revisionHistoryLimit !== undefined && snapshot.revisionHistoryLimit !== undefined)
-    ops.push({ op: 'replace', path: '/spec/revisionHistoryLimit', value: snapshot.revisionHistoryLimit });
+    ops.push({ op: 'add', path: '/spec/replicas', value: snapshot.replicas });
+  // `add` sets a member whether or not it is there; absent means Kubernetes' default.
+  const defaults = { revisionHistoryLimit: 10, minReadySeconds: 0 } as const;
+  for (const field of ['revisionHistoryLimit', 'minReadySeconds'] as const) {
+    if (spec.serving[field] !== undefined)
+      ops.push({ op: 'add', path: `/spec/${field}`, value: snapshot[field] ?? defaults[field] });
+  }
   const slipwayOnly = (map: Record<string, string> | undefined) =>
     Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => key.startsWith('slipway.dev/')));
   ops.push(
@@ -302,8 +308,11 @@ export async function restoreStable(
       ...(snapshot.revisionHistoryLimit === undefined
         ? {}
         : { revisionHistoryLimit: snapshot.revisionHistoryLimit }),
+      ...(snapshot.minReadySeconds === undefined ? {} : { minReadySeconds: snapshot.minReadySeconds }),
     },
   };
+  // An autoscaler's replicas: not in the apply, so they must not be Slipway's to drop (autoscalers.ts).
+  if (snapshot.autoscaled) await handOverReplicas(clients, spec.namespace, name);
   await serverSideApply(clients, restored);
 }
 

@@ -89,6 +89,7 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
       ...(serving.revisionHistoryLimit === undefined
         ? {}
         : { revisionHistoryLimit: serving.revisionHistoryLimit }),
+      ...(serving.minReadySeconds === undefined ? {} : { minReadySeconds: serving.minReadySeconds }),
       strategy: {
         type: 'RollingUpdate',
         rollingUpdate: {

@@ -46,6 +46,7 @@ export interface StableSnapshot {
   strategy?: V1DeploymentStrategy;
   progressDeadlineSeconds?: number;
   revisionHistoryLimit?: number;
+  minReadySeconds?: number;
   /** An HPA scales the stable Deployment: Slipway must not set replicas. */
   autoscaled: boolean;
   /** The build-gate scores recorded when the stable version was released (gate → value). */
@@ -198,6 +199,7 @@ export async function captureStableState(
     ...(deployment?.revisionHistoryLimit === undefined
       ? {}
       : { revisionHistoryLimit: deployment.revisionHistoryLimit }),
+    ...(deployment?.minReadySeconds === undefined ? {} : { minReadySeconds: deployment.minReadySeconds }),
     ...(qualityScores ? { qualityScores } : {}),
     ...(releaseAnnotation === undefined ? {} : { releaseAnnotation }),
     ...(drift ? { drift } : {}),

@@ -267,6 +267,8 @@ describe('adopting a Deployment made by helm', { concurrency: false }, () => {
         {
           image: 'registry.example.com/triton:24.08',
           args: ['--strict-model-config'],
+          minReadySeconds: 1,
+          revisionHistoryLimit: 4,
           annotations: { 'sim.slipway.dev/error-rate': '0.5' },
         },
         { canary: { steps: [{ weight: 50, hold: '20s' }], gates: ['error-rate'] } },

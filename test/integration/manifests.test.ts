@@ -375,7 +375,13 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
       ['slipway-api', { verb: 'list', resource: 'nodes' }, true],
       ['slipway-api', { namespace: m, verb: 'delete', group: 'apps', resource: 'deployments' }, false],
       ['slipway-api', { namespace: m, verb: 'create', group: 'batch', resource: 'jobs' }, false],
-      ['slipway-api', { namespace: m, verb: 'get', resource: 'secrets' }, false],
+      // The preflight checks that the Secrets and ConfigMaps a template names exist (metadata only).
+      ['slipway-api', { namespace: m, verb: 'get', resource: 'secrets' }, true],
+      ['slipway-api', { namespace: m, verb: 'list', resource: 'secrets' }, false],
+      ['slipway-api', { namespace: unmanaged.name, verb: 'get', resource: 'secrets' }, false],
+      ['slipway-api', { namespace: m, verb: 'get', resource: 'configmaps' }, true],
+      ['slipway-api', { namespace: m, verb: 'get', group: 'apps', resource: 'deployments' }, true],
+      ['slipway-worker', { namespace: m, verb: 'get', resource: 'configmaps' }, true],
     ];
     const wrong: string[] = [];
     for (const [account, attrs, expected] of cases) {

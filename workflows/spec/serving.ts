@@ -154,6 +154,8 @@ const ServingObject = z.strictObject({
   probes: Probes.optional(),
   rollingUpdate: RollingUpdate.default({ maxSurge: '25%', maxUnavailable: 0 }),
   progressDeadlineSeconds: intIn(1, 86_400).default(600),
+  /** Seconds a new pod must be ready before it counts as available (Kubernetes' default: 0). */
+  minReadySeconds: intIn(0, 86_400).optional(),
   /** Old ReplicaSets the Deployment keeps for `kubectl rollout undo` (Kubernetes' default: 10). */
   revisionHistoryLimit: intIn(0, 1_000).optional(),
   /**
