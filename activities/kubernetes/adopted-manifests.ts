@@ -19,8 +19,14 @@ import type {
 } from '@kubernetes/client-node';
 import { PROBE_FIELDS, renderProbe, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { quantityValue } from '../../workflows/spec/quantities.ts';
-import { ANNOTATION_RELEASE, deploymentName, objectLabels, selectorLabels } from './labels.ts';
-import { renderResources } from './manifests.ts';
+import {
+  ANNOTATION_RELEASE,
+  deploymentName,
+  objectLabels,
+  selectorLabels,
+  slipwayPodAnnotations,
+} from './labels.ts';
+import { renderDeployment, renderResources } from './manifests.ts';
 
 /** What a release reads of the Deployment it adopts. */
 export interface AdoptedBase {
@@ -268,4 +274,20 @@ export function renderAdoptedPromotion(
       template: { metadata, spec: { containers: [servingContainerChanges(spec, container)] } },
     },
   };
+}
+
+/** The candidate Deployment: over the adopted Deployment when there is one, else from the spec alone. */
+export function renderCandidateOf(
+  spec: ReleaseSpec,
+  base: AdoptedBase | undefined,
+  options: { releaseId: string; replicas: number | undefined },
+): V1Deployment {
+  const { releaseId, replicas } = options;
+  return base
+    ? renderAdoptedCandidate(spec, base, {
+        releaseId,
+        replicas,
+        podAnnotations: slipwayPodAnnotations(spec.version, releaseId),
+      })
+    : renderDeployment(spec, { track: 'canary', replicas, releaseId });
 }

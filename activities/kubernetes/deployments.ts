@@ -7,8 +7,8 @@ import { FailureType } from '../../workflows/failures.ts';
 import type { ReleaseSpec } from '../../workflows/spec/index.ts';
 import {
   adoptedContainerIndex,
-  renderAdoptedCandidate,
   renderAdoptedPromotion,
+  renderCandidateOf,
   templateHash,
   type AdoptedBase,
   type DeploymentFields,
@@ -82,15 +82,7 @@ export async function renderCandidate(
   spec: ReleaseSpec,
   options: DeployOptions,
 ): Promise<V1Deployment> {
-  const base = await readAdoptedBase(clients, spec);
-  const { releaseId, replicas } = options;
-  return base
-    ? renderAdoptedCandidate(spec, base, {
-        releaseId,
-        replicas,
-        podAnnotations: slipwayPodAnnotations(spec.version, releaseId),
-      })
-    : renderDeployment(spec, { track: 'canary', replicas, releaseId });
+  return renderCandidateOf(spec, await readAdoptedBase(clients, spec), options);
 }
 
 /** The candidate version as Deployment `<model>-canary` (track canary). */

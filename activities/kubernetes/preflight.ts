@@ -7,15 +7,15 @@ import type { V1Deployment, V1Node, V1Pod, V1PodSpec, V1ResourceQuota } from '@k
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
 import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
-import { renderAdoptedCandidate, type AdoptedBase } from './adopted-manifests.ts';
+import { renderCandidateOf, type AdoptedBase } from './adopted-manifests.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, type CapacityVerdict } from './capacity.ts';
 import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 import { readAdoptedBase } from './deployments.ts';
-import { selectorLabels, slipwayPodAnnotations, stableDeploymentName } from './labels.ts';
-import { renderDeployment, renderHttpRoute, renderServices } from './manifests.ts';
+import { selectorLabels, stableDeploymentName } from './labels.ts';
+import { renderHttpRoute, renderServices } from './manifests.ts';
 import { missingReferences, podReferences } from './pod-references.ts';
 import { releaseDemand, type CapacityPhase } from './release-demand.ts';
 
@@ -85,14 +85,7 @@ function isTrackPod(pod: V1Pod, spec: ReleaseSpec, track: 'stable' | 'canary'): 
 
 /** The candidate as it would be deployed now (over the adopted Deployment, when there is one). */
 function candidateOf(spec: ReleaseSpec, releaseId: string, base: AdoptedBase | undefined): V1Deployment {
-  const replicas = servingReplicas(spec, base?.replicas);
-  return base
-    ? renderAdoptedCandidate(spec, base, {
-        releaseId,
-        replicas,
-        podAnnotations: slipwayPodAnnotations(spec.version, releaseId),
-      })
-    : renderDeployment(spec, { track: 'canary', replicas, releaseId });
+  return renderCandidateOf(spec, base, { releaseId, replicas: servingReplicas(spec, base?.replicas) });
 }
 
 /** The capacity verdict from what was read; pure. `base`: the adopted Deployment, if any. */
