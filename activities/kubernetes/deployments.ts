@@ -42,7 +42,7 @@ export { captureStableState, parseQualityScores } from './stable-state.ts';
 export { hasAutoscaler } from './autoscalers.ts';
 
 /** An adopted Deployment's serving port for the Services: its port named http, else its first. */
-function adoptedTargetPort(spec: ReleaseSpec, base: AdoptedBase): number | string {
+export function adoptedTargetPort(spec: ReleaseSpec, base: AdoptedBase): number | string {
   const container = base.template.spec?.containers?.[adoptedContainerIndex(spec, base.template)];
   const ports = container?.ports ?? [];
   return (ports.find((p) => p.name === 'http') ?? ports[0])?.containerPort ?? spec.serving.port;

@@ -13,7 +13,7 @@ import { serverSideApply } from './apply.ts';
 import { checkCapacity, type CapacityVerdict } from './capacity.ts';
 import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
-import { readAdoptedBase } from './deployments.ts';
+import { adoptedTargetPort, readAdoptedBase } from './deployments.ts';
 import { selectorLabels, stableDeploymentName } from './labels.ts';
 import { renderHttpRoute, renderServices } from './manifests.ts';
 import { missingReferences, podReferences } from './pod-references.ts';
@@ -177,7 +177,10 @@ export async function preflight(
   );
   await requireReferences(clients, spec, base);
   const objects = [
-    ...renderServices(spec, base ? { selector: base.selector, targetPort: spec.serving.port } : undefined),
+    ...renderServices(
+      spec,
+      base ? { selector: base.selector, targetPort: adoptedTargetPort(spec, base) } : undefined,
+    ),
     candidateOf(spec, releaseId, base),
     ...(spec.traffic.router === 'gateway-api' ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
   ];
