@@ -3,7 +3,7 @@
 // cluster error leaves an activity classified (cluster-errors.ts): one sentence, final or retryable.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { replicasToApply, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import {
   observeCandidate,
@@ -127,7 +127,7 @@ export function createKubernetesActivities(
         (await hasAutoscaler(clients, input.spec.namespace, stableDeploymentName(input.spec)));
       await deployStable(clients, input.spec, {
         releaseId: input.releaseId,
-        replicas: autoscaled ? undefined : input.spec.serving.replicas,
+        replicas: autoscaled ? undefined : replicasToApply(input.spec),
         qualityScores: input.qualityScores,
       });
     },

@@ -16,6 +16,7 @@ import { apiStatus, type KubernetesClients } from './clients.ts';
 import { adoptedTargetPort, readAdoptedBase } from './deployments.ts';
 import { selectorLabels, stableDeploymentName } from './labels.ts';
 import { renderHttpRoute, renderServices } from './manifests.ts';
+import { readAutoscaler } from './autoscalers.ts';
 import { missingReferences, podReferences } from './pod-references.ts';
 import { releaseDemand, type CapacityPhase } from './release-demand.ts';
 
@@ -142,6 +143,22 @@ export async function checkReleaseCapacity(
   return capacity;
 }
 
+/** `serving.replicas` on a stable an HPA scales would fight the autoscaler: refused, with the path. */
+async function refuseReplicasUnderAutoscaler(clients: KubernetesClients, spec: ReleaseSpec): Promise<void> {
+  if (spec.serving.replicas === undefined) return;
+  const name = stableDeploymentName(spec);
+  const autoscaler = await readAutoscaler(clients, spec.namespace, name);
+  if (!autoscaler) return;
+  const hpa = autoscaler.hpa;
+  const bounds = `${hpa.spec?.minReplicas ?? 1}..${hpa.spec?.maxReplicas ?? '?'}`;
+  const by = autoscaler.ownedBy ? ` (made by ${autoscaler.ownedBy})` : '';
+  throw ApplicationFailure.nonRetryable(
+    `serving.replicas: Deployment ${spec.namespace}/${name} is scaled by HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}${by}, ${bounds} replicas: leave serving.replicas out, the autoscaler sets them`,
+    FailureType.DryRunFailed,
+    { cause: FailureType.InvalidReleaseSpec, path: 'serving.replicas' },
+  );
+}
+
 /** The Secrets and ConfigMaps the pods need exist, or the release is refused naming the first missing. */
 async function requireReferences(
   clients: KubernetesClients,
@@ -176,6 +193,7 @@ export async function preflight(
     () => readAdoptedBase(clients, spec),
   );
   await requireReferences(clients, spec, base);
+  await refuseReplicasUnderAutoscaler(clients, spec);
   const objects = [
     ...renderServices(
       spec,

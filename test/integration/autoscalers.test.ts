@@ -54,7 +54,8 @@ interface Release extends Omit<FixtureOptions, 'namespace'> {
 }
 
 function start(o: Release): Promise<Handle> {
-  const { replicas = 2, ...fixture } = o;
+  // Replicas only where a test says them: under an HPA the spec must leave them out.
+  const { replicas, ...fixture } = o;
   const base = releaseSpec({ namespace: ns.name, ...fixture });
   const spec: ReleaseSpecInput = { ...base, serving: { ...base.serving, replicas } };
   return env.client.workflow.start(release, {
@@ -304,6 +305,25 @@ describe('releases next to an HPA, on the real stack', { concurrency: 4, timeout
         after.metadata?.managedFields?.some((f) => f.manager === HANDOVER_FIELD_MANAGER),
         'the hand-over manager holds them until the autoscaler scales',
       );
+      await assertCandidateGone(model);
+    },
+  );
+
+  it(
+    'serving.replicas under an HPA is refused in build, naming the HPA; nothing changes',
+    { timeout: 140_000 },
+    async () => {
+      const model = 'hpa-refused';
+      await autoscaledStable(model, 2, 3, 6);
+      const before = await readDeployment(model);
+      const result = await released({ model, version: 'v2', replicas: 4 }, 'RolledBack');
+      assert.equal(result.outcome.failureType, 'DryRunFailed', outcomeOf(result));
+      assert.match(
+        result.outcome.reason,
+        /^serving\.replicas: Deployment \S+\/hpa-refused is scaled by HorizontalPodAutoscaler hpa-refused, 3\.\.6 replicas: leave serving\.replicas out/,
+      );
+      const after = await readDeployment(model);
+      assert.deepEqual(after?.spec, before?.spec, 'the stable is as it was');
       await assertCandidateGone(model);
     },
   );

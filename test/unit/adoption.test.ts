@@ -11,7 +11,7 @@ import {
   templateHash,
   type AdoptedBase,
 } from '../../activities/kubernetes/adopted-manifests.ts';
-import { ReleaseSpec, type ReleaseSpecInput } from '../../workflows/spec/index.ts';
+import { ReleaseSpec, replicasToApply, type ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import { issuePaths, messages } from './spec-fixtures.ts';
 
 /** What `helm install` made: its own labels and selector, a sidecar, a Secret in env. */
@@ -64,8 +64,12 @@ describe('serving.deploymentRef: the schema', () => {
   it('keeps the adopted Deployment’s replicas unless the spec says some', () => {
     assert.equal(parse(adopted()).serving.replicas, undefined);
     assert.equal(parse(adopted({ replicas: 5 })).serving.replicas, 5);
-    // Without deploymentRef the default stays 1.
-    assert.equal(parse({ ...adopted(), serving: { image: 'triton:1' } }).serving.replicas, 1);
+    // Without deploymentRef an absent replicas is 1 when applied.
+    const own = parse({ ...adopted(), serving: { image: 'triton:1' } });
+    assert.equal(own.serving.replicas, undefined);
+    assert.equal(replicasToApply(own), 1);
+    assert.equal(replicasToApply(parse(adopted())), undefined);
+    assert.equal(replicasToApply(parse(adopted({ replicas: 4 }))), 4);
   });
 
   it('refuses a template (the template is the adopted Deployment’s), at serving.template', () => {

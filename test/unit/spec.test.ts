@@ -116,7 +116,6 @@ describe('ReleaseSpec: good specs', () => {
       serving: {
         image: 'registry.example.com/sentiment-server:7',
         port: 8000,
-        replicas: 1,
         rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 },
         progressDeadlineSeconds: 600,
         onDrift: 'refuse',

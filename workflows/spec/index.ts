@@ -16,7 +16,14 @@
 export { ReleaseSpec, type ReleaseSpecInput } from './release-spec.ts';
 export { dnsLabel, modelName } from './names.ts';
 export { DEFAULT_CONTAINER, type Container, type PodTemplate } from './pod-template.ts';
-export { PROBE_FIELDS, renderProbe, servingContainerIndex, servingReplicas, slipwayEnv } from './serving.ts';
+export {
+  PROBE_FIELDS,
+  renderProbe,
+  replicasToApply,
+  servingContainerIndex,
+  servingReplicas,
+  slipwayEnv,
+} from './serving.ts';
 export { quantityValue } from './quantities.ts';
 export type { CanaryStep } from './stages.ts';
 export { WEEKDAYS, type Freeze, type PromotionWindow, type Weekday } from './promotion.ts';

@@ -128,8 +128,8 @@ const ServingObject = z.strictObject({
   /** Default: the serving container's port named `http`, else 8000. */
   port: port.optional(),
   /**
-   * Replicas of stable (and of the candidate at 100%); default 1, or with `deploymentRef` the adopted
-   * Deployment's own. Left unset on a Deployment an HPA scales.
+   * Replicas of stable (and of the candidate at 100%). Absent: 1 (servingReplicas), or with
+   * `deploymentRef` the adopted Deployment's own. Refused when an HPA scales the stable (preflight).
    */
   replicas: intIn(1, MAX_REPLICAS, `must be a whole number of replicas from 1 to ${MAX_REPLICAS}`).optional(),
   /** The serving container's command and args (fill the template's, or replace an adopted Deployment's). */
@@ -344,9 +344,19 @@ function checkAdoption(serving: ServingObject, ctx: z.RefinementCtx): void {
     });
 }
 
-/** The stable's size: the spec's replicas, else (an adopted Deployment keeps its own) the live ones. */
+/** The stable's size: the spec's replicas, else (an adopted Deployment keeps its own) the live ones, else 1. */
 export function servingReplicas(spec: { serving: { replicas?: number | undefined } }, live?: number): number {
   return spec.serving.replicas ?? live ?? 1;
+}
+
+/**
+ * The replicas a Slipway apply sets on the stable: the spec's, 1 when it says none, and none for an
+ * adopted Deployment whose spec says none (its manager's stay).
+ */
+export function replicasToApply(spec: {
+  serving: { replicas?: number | undefined; deploymentRef?: string | undefined };
+}): number | undefined {
+  return spec.serving.deploymentRef === undefined ? servingReplicas(spec) : spec.serving.replicas;
 }
 
 /** Env names Slipway sets from the spec; a template may set them only to the same value. */
@@ -364,12 +374,9 @@ export const ServingSpec = ServingObject.superRefine(checkShorthand).transform((
   const index = servingContainerIndex(serving);
   const container = index === -1 ? undefined : serving.template?.spec?.containers?.[index];
   const resources = mergeResources(container?.resources, serving.resources);
-  const { image: _image, port: _port, resources: _resources, replicas, ...rest } = serving;
-  const adopted = serving.deploymentRef !== undefined;
+  const { image: _image, port: _port, resources: _resources, ...rest } = serving;
   return {
     image: (serving.image ?? container?.image)!,
-    // An adopted Deployment keeps its own replicas unless the spec says otherwise.
-    ...(replicas === undefined && adopted ? {} : { replicas: replicas ?? 1 }),
     ...(serving.modelUri === undefined ? {} : { modelUri: serving.modelUri }),
     port: serving.port ?? httpPort(container) ?? 8000,
     ...rest,

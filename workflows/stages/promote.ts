@@ -9,6 +9,7 @@ import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
 import { workflowNow } from '../clock.ts';
 import { FailureType } from '../failures.ts';
+import { replicasToApply } from '../spec/index.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { assertCandidateServes } from './candidate-watch.ts';
@@ -62,11 +63,11 @@ async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
 /** A hand scale of the stable during the release is overridden by the promotion: say so. */
 async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   // Nothing is overridden when the spec leaves replicas to the adopted Deployment's own manager.
-  if (snapshot.autoscaled || run.spec.serving.replicas === undefined || !patched('note-hand-scaled-stable'))
-    return;
+  const replicas = replicasToApply(run.spec);
+  if (snapshot.autoscaled || replicas === undefined || !patched('note-hand-scaled-stable')) return;
   const now = await kube.captureStableState({ spec: run.spec });
   if (now.replicas === undefined || now.replicas === snapshot.replicas) return;
-  const message = `the stable Deployment was scaled by hand to ${now.replicas} during the release (it had ${snapshot.replicas ?? 'none'}); the promotion sets serving.replicas ${run.spec.serving.replicas}`;
+  const message = `the stable Deployment was scaled by hand to ${now.replicas} during the release (it had ${snapshot.replicas ?? 'none'}); the promotion sets serving.replicas ${replicas}`;
   run.note(message);
   await run.event('Warning', 'StableScaledByHand', message);
 }
