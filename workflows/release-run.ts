@@ -188,7 +188,8 @@ export class ReleaseRun {
     try {
       await events.recordEvent({
         namespace: this.spec.namespace,
-        deployment: this.spec.model,
+        // The stable track's Deployment: the adopted one when the spec names it.
+        deployment: this.spec.serving.deploymentRef ?? this.spec.model,
         key,
         type,
         reason,
