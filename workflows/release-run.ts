@@ -279,10 +279,11 @@ export class ReleaseRun {
 
   /**
    * Holds for `ms` of running time: the clock stops while the release is stopped (paused by a person
-   * or an undecided gate). Ends early on promote-now or when `endsEarly()` holds; abort ends it with a failure.
+   * or an undecided gate). Ends early on promote-now (unless `skippedByPromoteNow` is false: a
+   * post-promotion verification) or when `endsEarly()` holds; abort ends it with a failure.
    */
-  async hold(ms: number, endsEarly: () => boolean = () => false): Promise<void> {
-    const ended = () => this.promoteNowEffective || endsEarly();
+  async hold(ms: number, endsEarly: () => boolean = () => false, skippedByPromoteNow = true): Promise<void> {
+    const ended = () => (skippedByPromoteNow && this.promoteNowEffective) || endsEarly();
     let remaining = ms;
     while (remaining > 0 && !ended()) {
       if (this.conditions.stopped) {

@@ -449,6 +449,64 @@ describe('release workflow (time-skipping, stub activities)', () => {
       assert.ok(!calls.includes(call), `${call} was not called`);
   });
 
+  it('verifies after the promotion: passing gates end Promoted, the stable settled only then', async () => {
+    const spec = {
+      shadow: undefined,
+      canary: { steps: [{ weight: 10, hold: '1m' }], gates: ['error-rate'] },
+      promote: { verify: { duration: '10m', gates: ['error-rate'] } },
+    };
+    const { outcome, calls } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: good } },
+      async (h) => {
+        const done = await h.result();
+        const { timeline } = await h.query(statusQuery);
+        assert.ok(
+          timeline.some((e) =>
+            /verifying v2 on the stable track for 10m .*a failure rolls back to v1/.test(e.message),
+          ),
+        );
+        assert.ok(timeline.some((e) => e.message === 'v2 verified for 10m'));
+        return done;
+      },
+    );
+    assert.equal(outcome.outcome.result, 'Promoted');
+    assert.ok(!calls.includes('restoreStable'));
+  });
+
+  it('a gate failing during the verification rolls the promoted stable back: RolledBack, never Promoted', async () => {
+    const spec = {
+      shadow: undefined,
+      canary: { steps: [{ weight: 10, hold: '1m' }] },
+      promote: { verify: { duration: '10m', gates: ['error-rate'] } },
+    };
+    const { outcome, calls, cluster } = await withRelease(
+      { spec, stub: { stableVersion: 'v1', gateValues: { 'error-rate': (i) => (i < 3 ? 0.001 : 0.3) } } },
+      (h) => h.result(),
+    );
+    assert.equal(outcome.outcome.result, 'RolledBack');
+    assert.equal(outcome.outcome.failureType, 'GateFailed');
+    assert.ok(calls.indexOf('restoreStable') > calls.indexOf('deployStable'), 'restored after the promotion');
+    assert.equal(cluster.stable, 'v1');
+  });
+
+  it('promote-now does not shorten the verification', async () => {
+    const spec = {
+      shadow: undefined,
+      canary: { steps: [{ weight: 10, hold: '30m' }] },
+      promote: { verify: { duration: '10m', gates: ['error-rate'] } },
+    };
+    const { outcome } = await withRelease(
+      // Measurements 0.. run in the verification only (no canary gates): the 4th fails.
+      { spec, stub: { stableVersion: 'v1', gateValues: { 'error-rate': (i) => (i < 3 ? 0.001 : 0.3) } } },
+      async (handle) => {
+        await waitForStatus(handle, (s) => s.weights.canary === 10, 'at 10%');
+        await handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
+        return handle.result();
+      },
+    );
+    assert.equal(outcome.outcome.result, 'RolledBack', outcome.outcome.reason);
+  });
+
   it('promote-now skips the remaining steps and the promotion approval', async () => {
     const spec = { shadow: undefined, promote: { approval: { required: true } } };
     const { outcome, calls } = await withRelease(

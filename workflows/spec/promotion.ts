@@ -1,6 +1,7 @@
 // Promotion: its mode, the human approval, the calendar windows it may start in and the freezes it
 // may not. Pure (time zones are checked with Intl, which the workflow sandbox has).
 import { z } from 'zod';
+import { dnsLabel } from './names.ts';
 import { onTimeout } from './stages.ts';
 import { positiveDuration } from './zod-shapes.ts';
 
@@ -59,6 +60,15 @@ const PromoteApproval = z.strictObject({
   onTimeout,
 });
 
+/**
+ * Post-promotion verification: the gates keep being measured on the new stable for `duration`; a
+ * failure there rolls the stable back to the previous version and the release ends RolledBack.
+ */
+const VerifySpec = z.strictObject({
+  duration: positiveDuration('7d'),
+  gates: z.array(dnsLabel).min(1, 'verify needs at least one gate'),
+});
+
 export const PromoteSpec = z.strictObject({
   /**
    * `rolling` (default): roll stable to the candidate's template (needs only surge capacity).
@@ -68,4 +78,5 @@ export const PromoteSpec = z.strictObject({
   approval: PromoteApproval.optional(),
   windows: z.array(PromotionWindow).optional(),
   freezes: z.array(Freeze).optional(),
+  verify: VerifySpec.optional(),
 });

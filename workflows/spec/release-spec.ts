@@ -54,6 +54,21 @@ export const ReleaseSpec = z
         listed.add(name);
       });
     }
+    const verified = new Set<string>();
+    spec.promote?.verify?.gates.forEach((name, index) => {
+      const path = ['promote', 'verify', 'gates', index];
+      const gate = defined.get(name);
+      if (!gate) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is not defined in gates` });
+      else if (verified.has(name))
+        ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
+      else if ('judge' in gate)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `gate ${name} is a judge of candidate against stable: after the promotion there is only one version to measure`,
+        });
+      verified.add(name);
+    });
     spec.gates.forEach((gate, index) => {
       if (!('regression' in gate) || gate.regression === undefined) return;
       if (spec.build?.gates?.includes(gate.name)) return;

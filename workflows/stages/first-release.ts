@@ -9,6 +9,7 @@ import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts'
 import { waitForTrack } from './rollout.ts';
 import { untilGatesPass } from './gates.ts';
 import { awaitPromotionGoAhead } from './promote.ts';
+import { verifiesAfterPromotion, verifyStage } from './verify.ts';
 
 export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   const { spec } = run;
@@ -31,5 +32,6 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   run.status.weights = { stable: 100, canary: 0 };
   run.trafficTookEffect();
   await untilGatesPass(run, spec.canary?.gates ?? [], true);
+  if (verifiesAfterPromotion(run)) await verifyStage(run, undefined);
   run.compensations.settled('stable', 'created-objects');
 }

@@ -16,6 +16,7 @@ import { assertCandidateServes } from './candidate-watch.ts';
 import { setCanaryWeight } from './canary.ts';
 import { waitForTrack } from './rollout.ts';
 import { whileWatched } from './gates.ts';
+import { verifiesAfterPromotion, verifyStage } from './verify.ts';
 
 /** Waits for an allowed promotion window outside every freeze. promote-now skips windows, not freezes. */
 async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
@@ -117,10 +118,18 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
   });
   const message = await waitForTrack(run, 'stable');
   run.note(`stable rolled to ${spec.version}: ${message}`);
-  // The new version serves from the stable track: the promotion is final, nothing is rolled back now.
-  run.compensations.settled('stable', 'traffic', 'candidate', 'created-objects');
+  // The new version serves from the stable track: the promotion is final, nothing is rolled back now
+  // — unless it is verified first: then the stable may still go back until the verification passes.
+  const verifies = verifiesAfterPromotion(run);
+  run.compensations.settled(
+    ...(verifies ? [] : (['stable'] as const)),
+    'traffic',
+    'candidate',
+    'created-objects',
+  );
   await cleanUpAfterPromotion(run);
   run.note(`${spec.version} is stable and serves 100% of traffic; candidate removed`);
+  if (verifies) await verifyStage(run, snapshot.version);
 }
 
 /** Route to stable and remove the candidate: retried until done; a failure is reported, not undone. */
