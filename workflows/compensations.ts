@@ -15,7 +15,7 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { StableSnapshot } from '../activities/kubernetes/deployments.ts';
 import { compensation } from './activities.ts';
 import type { ReleaseRun } from './release-run.ts';
-import type { ReleaseSpec } from './spec/index.ts';
+import { routerOf, type ReleaseSpec } from './spec/index.ts';
 import type { ReleaseStatus } from './status.ts';
 
 export type CompensationName = 'traffic' | 'stable' | 'candidate' | 'build-job' | 'created-objects';
@@ -112,7 +112,7 @@ export class Compensations {
     const services = [...names, `${spec.model}-stable`, `${spec.model}-canary`].filter(
       (name) => !before.services.includes(name),
     );
-    const route = spec.traffic.router === 'gateway-api' && !before.route;
+    const route = routerOf(spec).routeObject && !before.route;
     if (services.length === 0 && !route) return;
     const what = [...services.map((s) => `Service ${s}`), ...(route ? [`HTTPRoute ${spec.model}`] : [])].join(
       ', ',

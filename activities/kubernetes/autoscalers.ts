@@ -20,7 +20,7 @@ import {
   type V1ManagedFieldsEntry,
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routerOf, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { applyTarget, serverSideApply } from './apply.ts';
 import { asClusterFailure, clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, ignoreNotFound, type KubernetesClients } from './clients.ts';
@@ -229,7 +229,7 @@ export async function candidateScaling(
   replicas: number | undefined,
   dryRun = false,
 ): Promise<CandidateScaling> {
-  if (spec.traffic.router !== 'gateway-api') return { replicas };
+  if (!routerOf(spec).candidateFullSize) return { replicas };
   const autoscaler = await readAutoscaler(clients, spec.namespace, stableDeploymentName(spec));
   if (!autoscaler) return { replicas };
   if (await readDeployment(clients, spec.namespace, candidateName(spec))) {

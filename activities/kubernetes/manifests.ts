@@ -233,7 +233,7 @@ export function renderHttpRoute(
 ): HttpRoute {
   const { model, namespace, serving } = spec;
   const port = serving.port;
-  const parentRefs = spec.traffic.router === 'gateway-api' ? spec.traffic.parentRefs : undefined;
+  const parentRefs = 'parentRefs' in spec.traffic ? spec.traffic.parentRefs : undefined;
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',

@@ -6,7 +6,7 @@
 import type { V1Deployment, V1Node, V1Pod, V1PodSpec, V1ResourceQuota } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routerOf, servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { renderCandidateOf, type AdoptedBase } from './adopted-manifests.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
@@ -200,7 +200,7 @@ export async function preflight(
       base ? { selector: base.selector, targetPort: adoptedTargetPort(spec, base) } : undefined,
     ),
     candidateOf(spec, releaseId, base),
-    ...(spec.traffic.router === 'gateway-api' ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
+    ...(routerOf(spec).routeObject ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
   ];
   // The dry-runs and the reads for the capacity check are independent: all at once.
   const [nodes, pods, quotas] = await Promise.all([

@@ -3,7 +3,7 @@
 // replica-ratio: each step's share, activities/traffic/replica-ratio.ts); the promotion rolls the
 // stable Deployment with the spec's rollingUpdate (maxSurge new pods beside the old ones, rounded
 // up as Kubernetes does), and `handoff` keeps the candidate at full size meanwhile.
-import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routerOf, servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { candidateReplicasFor } from '../traffic/replica-ratio.ts';
 
 export interface DemandPart {
@@ -23,7 +23,7 @@ export function surgePods(maxSurge: number | string, replicas: number): number {
 
 /** The candidate's largest size before the promotion. */
 export function candidatePeak(spec: ReleaseSpec, replicas = servingReplicas(spec)): number {
-  if (spec.traffic.router === 'gateway-api') return replicas;
+  if (routerOf(spec).candidateFullSize) return replicas;
   let peak = 0;
   for (const step of spec.canary?.steps ?? []) {
     if ('weight' in step) peak = Math.max(peak, candidateReplicasFor(step.weight, replicas));

@@ -3,7 +3,7 @@
 // that did not exist before it). Idempotent: an absent object is fine.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routerOf, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { clusterCall } from './cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from './clients.ts';
 import { trackServiceName } from './labels.ts';
@@ -36,7 +36,7 @@ export async function releaseObjectsPresent(
     ),
   );
   const services = names.filter((_, i) => found[i] !== undefined);
-  if (spec.traffic.router !== 'gateway-api') return { services, route: false };
+  if (!routerOf(spec).routeObject) return { services, route: false };
   const name = routeName(spec);
   const route: unknown = await clusterCall({ verb: 'get', resource: 'httproutes', namespace, name }, () =>
     ignoreNotFound<unknown>(clients.custom.getNamespacedCustomObject({ ...ROUTE, namespace, name })),

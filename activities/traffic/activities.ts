@@ -1,7 +1,7 @@
 // Traffic activities: weights, mirror, verification and reset through the spec's router.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routerOf, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { withClusterErrors } from '../kubernetes/cluster-errors.ts';
 import type { KubernetesClients } from '../kubernetes/clients.ts';
 import { createTrafficRouter } from './index.ts';
@@ -19,7 +19,7 @@ export function createTrafficActivities(clients: KubernetesClients) {
     }): Promise<void> {
       const router = createTrafficRouter(clients, spec);
       await router.setWeights(weights);
-      if (spec.traffic.router === 'gateway-api' && !(await router.verify(weights))) {
+      if (routerOf(spec).verifiesWeights && !(await router.verify(weights))) {
         throw ApplicationFailure.retryable(
           `route did not take weights ${weights.stable}/${weights.canary}`,
           FailureType.TrafficNotApplied,

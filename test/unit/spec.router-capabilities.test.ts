@@ -11,8 +11,26 @@ const replicaRatio = { ...minimal, traffic: { router: 'replica-ratio' } } as con
 describe('router capabilities', () => {
   it('says what each router can do', () => {
     assert.deepEqual(ROUTER_CAPABILITIES, {
-      'gateway-api': { weights: 'per-request', mirror: true, handoff: true, adopt: true },
-      'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false, adopt: false },
+      'gateway-api': {
+        weights: 'per-request',
+        mirror: true,
+        handoff: true,
+        adopt: true,
+        headerMatches: true,
+        routeObject: true,
+        candidateFullSize: true,
+        verifiesWeights: true,
+      },
+      'replica-ratio': {
+        weights: 'ready-replicas',
+        mirror: false,
+        handoff: false,
+        adopt: false,
+        headerMatches: false,
+        routeObject: false,
+        candidateFullSize: false,
+        verifiesWeights: false,
+      },
     });
   });
 

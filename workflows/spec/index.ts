@@ -49,5 +49,6 @@ export {
   weightBefore,
 } from './lookup.ts';
 export { formatIssuePath } from './issue-path.ts';
+export { ROUTER_CAPABILITIES, routerOf, type RouterCapabilities } from './router-capabilities.ts';
 export { validateReleaseSpec, type SpecIssue, type SpecValidation } from './validate.ts';
 export { unsupportedByRouter } from './router-capabilities.ts';

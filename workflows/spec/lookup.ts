@@ -84,5 +84,5 @@ export function canaryHoldMs(spec: ReleaseSpec): number {
 
 /** The HTTPRoute name (gateway-api), or undefined for the replica-ratio router. */
 export function routeName(spec: ReleaseSpec): string | undefined {
-  return spec.traffic.router === 'gateway-api' ? spec.traffic.route : undefined;
+  return 'route' in spec.traffic ? spec.traffic.route : undefined;
 }

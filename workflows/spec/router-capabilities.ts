@@ -17,13 +17,44 @@ export interface RouterCapabilities {
    * existing Deployment can be adopted without restarting a pod (serving.deploymentRef needs it).
    */
   adopt: boolean;
+  /** Can send a cohort by request header to the candidate (HTTPRoute `matches`). */
+  headerMatches: boolean;
+  /** Routes through a route object Slipway applies (an HTTPRoute), which a rollback restores. */
+  routeObject: boolean;
+  /** The candidate runs at full size from its deployment (weights move traffic, not replicas). */
+  candidateFullSize: boolean;
+  /** Reads back that the weights took effect (the route's status), beyond having applied them. */
+  verifiesWeights: boolean;
 }
 
 /** The table. A new router is one row here (and its TrafficRouter in activities/traffic/). */
 export const ROUTER_CAPABILITIES: Readonly<Record<Router, RouterCapabilities>> = {
-  'gateway-api': { weights: 'per-request', mirror: true, handoff: true, adopt: true },
-  'replica-ratio': { weights: 'ready-replicas', mirror: false, handoff: false, adopt: false },
+  'gateway-api': {
+    weights: 'per-request',
+    mirror: true,
+    handoff: true,
+    adopt: true,
+    headerMatches: true,
+    routeObject: true,
+    candidateFullSize: true,
+    verifiesWeights: true,
+  },
+  'replica-ratio': {
+    weights: 'ready-replicas',
+    mirror: false,
+    handoff: false,
+    adopt: false,
+    headerMatches: false,
+    routeObject: false,
+    candidateFullSize: false,
+    verifiesWeights: false,
+  },
 };
+
+/** What the spec's router can do: the one place stages, activities and manifests ask. */
+export function routerOf(spec: { traffic: { router: Router } }): RouterCapabilities {
+  return ROUTER_CAPABILITIES[spec.traffic.router];
+}
 
 /** The parts of a spec (parsed, or inside the schema's own check) the table is asked about. */
 export interface RoutedSpec {

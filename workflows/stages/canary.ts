@@ -3,7 +3,7 @@
 // promote-now skips what is left of the plan.
 import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import type { CanaryStep } from '../spec/index.ts';
+import { routerOf, type CanaryStep } from '../spec/index.ts';
 import { assertCandidateServes } from './candidate-watch.ts';
 import { whileWatched } from './gates.ts';
 import { waitForTrack } from './rollout.ts';
@@ -21,7 +21,7 @@ export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<
   if (canary > 0)
     await assertCandidateServes(run, `before ${canary}% of traffic moved to it`, { unlessVouched: true });
   await kube.setTrafficWeights({ spec, weights });
-  if (spec.traffic.router === 'replica-ratio') {
+  if (routerOf(spec).weights === 'ready-replicas') {
     await waitForTrack(run, 'canary', { scaling: true });
   }
   run.status.weights = weights;

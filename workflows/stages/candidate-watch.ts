@@ -14,6 +14,7 @@ import type { Activities } from '../../activities/index.ts';
 import { kube } from '../activities.ts';
 import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
+import { routerOf } from '../spec/index.ts';
 
 /** The watch lasts as long as the hold (an approval can wait for weeks); its heartbeats prove it alive. */
 const watcher = proxyActivities<Activities>({
@@ -31,7 +32,7 @@ function candidateLost(run: ReleaseRun, how: string): ApplicationFailure {
 
 /** Available pods the candidate must keep: all tracks that may get traffic need one. */
 function minAvailable(run: ReleaseRun): number {
-  return run.spec.traffic.router === 'gateway-api' || run.status.weights.canary > 0 ? 1 : 0;
+  return routerOf(run.spec).candidateFullSize || run.status.weights.canary > 0 ? 1 : 0;
 }
 
 /** Whether this release watches its candidate (it created one, and the code that does it ran from the start). */
@@ -87,7 +88,7 @@ export async function assertCandidateServes(
   if (seen.uid !== uid)
     throw candidateLost(run, `was replaced by another Deployment of that name (seen ${before})`);
   if (seen.deleting) throw candidateLost(run, `is being deleted (seen ${before})`);
-  const needed = run.spec.traffic.router === 'gateway-api' ? 1 : 0;
+  const needed = routerOf(run.spec).candidateFullSize ? 1 : 0;
   if (seen.availableReplicas < needed) {
     throw candidateLost(
       run,

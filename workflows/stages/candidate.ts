@@ -2,7 +2,7 @@
 // `<model>-canary` Deployment, each recorded for rollback as it is created.
 import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { servingReplicas } from '../spec/index.ts';
+import { routerOf, servingReplicas } from '../spec/index.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { waitForTrack } from './rollout.ts';
 
@@ -14,7 +14,7 @@ export async function deployCandidate(run: ReleaseRun, snapshot: StableSnapshot)
   run.compensations.candidateMayExist();
   // With a router the candidate runs at full size from the start; by replica ratio it starts at 0
   // and each canary step scales it. An adopted Deployment's size is its own unless the spec says one.
-  const replicas = spec.traffic.router === 'gateway-api' ? servingReplicas(spec, snapshot.replicas) : 0;
+  const replicas = routerOf(spec).candidateFullSize ? servingReplicas(spec, snapshot.replicas) : 0;
   // Older runs' activity returned nothing; the uid is what the candidate watch holds on to.
   const deployed = (await kube.deployCandidate({ releaseId: run.status.releaseId, spec, replicas })) as
     { uid?: string } | undefined | null;
