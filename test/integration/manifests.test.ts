@@ -221,8 +221,12 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
           },
         },
       });
-      // v2 with a build Job: Jobs, pods, scale, the route, the candidate's HPA and removal all exercised.
+      // v2 with a build Job: Jobs, pods, scale, the route, the candidate's HPA and removal all
+      // exercised. Under an HPA the spec leaves replicas out (they are the autoscaler's).
+      const fixture = releaseSpec({ namespace: managed.name, model: 'rbac', version: 'v2' });
+      const { replicas: _replicas, ...serving } = fixture.serving;
       const second = await run('v2', {
+        serving,
         build: { job: { image: 'registry.example.com/eval:1', timeout: '2m' } },
       });
       assert.equal(second.outcome.result, 'Promoted', second.outcome.reason);
