@@ -41,6 +41,7 @@ export interface HttpRoute {
   spec: {
     parentRefs?: Array<Record<string, unknown>>;
     rules: Array<{
+      matches?: Array<{ headers: Array<{ type: 'Exact'; name: string; value: string }> }>;
       backendRefs: Array<{ name: string; port: number; weight: number }>;
       filters?: Array<{
         type: 'RequestMirror';
@@ -223,14 +224,18 @@ export function routeName(spec: ReleaseSpec): string {
 
 /**
  * The HTTPRoute with Slipway's fields only (server-side apply with field manager `slipway`): the
- * weighted backendRefs and the RequestMirror filter. parentRefs are set only when the spec names them,
- * so users may own them (and hostnames) with their own field manager.
+ * weighted backendRefs and the RequestMirror filter, and — with `cohort` during a canary that has
+ * one — a rule before them sending requests with the cohort's headers to the candidate (a rule with
+ * header matches is more specific than one without: Gateway API gives it precedence). parentRefs are
+ * set only when the spec names them, so users may own them (and hostnames) with their own manager.
  */
 export function renderHttpRoute(
   spec: ReleaseSpec,
   weights: HttpRouteWeights,
   mirrorPercent: number | null,
+  cohort = false,
 ): HttpRoute {
+  const headers = cohort ? spec.canary?.cohort?.headers : undefined;
   const { model, namespace, serving } = spec;
   const port = serving.port;
   const parentRefs = 'parentRefs' in spec.traffic ? spec.traffic.parentRefs : undefined;
@@ -245,6 +250,16 @@ export function renderHttpRoute(
     spec: {
       ...(parentRefs ? { parentRefs } : {}),
       rules: [
+        ...(headers
+          ? [
+              {
+                matches: [
+                  { headers: headers.map((h) => ({ type: 'Exact' as const, name: h.name, value: h.value })) },
+                ],
+                backendRefs: [{ name: trackServiceName(model, 'canary'), port: serving.port, weight: 1 }],
+              },
+            ]
+          : []),
         {
           backendRefs: [
             { name: trackServiceName(model, 'stable'), port, weight: weights.stable },

@@ -13,12 +13,15 @@ export function createTrafficActivities(clients: KubernetesClients) {
     async setTrafficWeights({
       spec,
       weights,
+      cohort,
     }: {
       spec: ReleaseSpec;
       weights: TrafficWeights;
+      /** The canary's cohort goes to the candidate (canary steps of a spec with canary.cohort). */
+      cohort?: boolean;
     }): Promise<void> {
       const router = createTrafficRouter(clients, spec);
-      await router.setWeights(weights);
+      await router.setWeights(weights, { cohort: cohort ?? false });
       if (routerOf(spec).verifiesWeights && !(await router.verify(weights))) {
         throw ApplicationFailure.retryable(
           `route did not take weights ${weights.stable}/${weights.canary}`,

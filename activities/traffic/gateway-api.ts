@@ -58,18 +58,22 @@ export class GatewayApiRouter implements TrafficRouter {
   private async apply(state: TrafficState): Promise<void> {
     this.applied = await serverSideApply(
       this.clients,
-      renderHttpRoute(this.spec, state.weights, state.mirrorPercent),
+      renderHttpRoute(this.spec, state.weights, state.mirrorPercent, state.cohort ?? false),
     );
   }
 
-  async setWeights(weights: TrafficWeights): Promise<void> {
+  async setWeights(weights: TrafficWeights, options: { cohort?: boolean } = {}): Promise<void> {
     const now = await this.current();
-    await this.apply({ weights, mirrorPercent: now?.mirrorPercent ?? null });
+    await this.apply({ weights, mirrorPercent: now?.mirrorPercent ?? null, cohort: options.cohort ?? false });
   }
 
   async setMirror(percent: number | null): Promise<void> {
     const now = await this.current();
-    await this.apply({ weights: now?.weights ?? ALL_STABLE, mirrorPercent: percent });
+    await this.apply({
+      weights: now?.weights ?? ALL_STABLE,
+      mirrorPercent: percent,
+      cohort: now?.cohort ?? false,
+    });
   }
 
   async verify(weights: TrafficWeights): Promise<boolean> {
@@ -98,7 +102,8 @@ export class GatewayApiRouter implements TrafficRouter {
 }
 
 function stateOf(route: HttpRoute, model: string): TrafficState {
-  const rule = route.spec.rules[0];
+  // The weighted rule is the one without matches; a rule with matches is the cohort's.
+  const rule = route.spec.rules.find((r) => !r.matches?.length) ?? route.spec.rules[0];
   const weightOf = (name: string) => rule?.backendRefs.find((b) => b.name === name)?.weight ?? 0;
   const stable = weightOf(trackServiceName(model, 'stable'));
   const canary = weightOf(trackServiceName(model, 'canary'));
@@ -106,5 +111,6 @@ function stateOf(route: HttpRoute, model: string): TrafficState {
   return {
     weights: { stable, canary },
     mirrorPercent: mirror ? (mirror.requestMirror.percent ?? 100) : null,
+    cohort: route.spec.rules.some((r) => (r.matches?.length ?? 0) > 0),
   };
 }

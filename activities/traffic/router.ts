@@ -11,11 +11,16 @@ export interface TrafficState {
   weights: TrafficWeights;
   /** Percent of stable's traffic mirrored to the candidate, or null for no mirror. */
   mirrorPercent: number | null;
+  /** The canary's A/B cohort (canary.cohort) goes to the candidate whatever the weights. */
+  cohort?: boolean;
 }
 
 export interface TrafficRouter {
-  /** Sets live weights; keeps the mirror as it is. Idempotent. */
-  setWeights(weights: TrafficWeights): Promise<void>;
+  /**
+   * Sets live weights, and whether the spec's cohort goes to the candidate (routers with header
+   * matches); keeps the mirror as it is. Idempotent.
+   */
+  setWeights(weights: TrafficWeights, options?: { cohort?: boolean }): Promise<void>;
   /** Sets or removes (null) the mirror; keeps the weights as they are. Idempotent. */
   setMirror(percent: number | null): Promise<void>;
   /** True when the routing layer has taken the weights (spec stored and, where reported, accepted). */

@@ -61,6 +61,7 @@ export interface RoutedSpec {
   traffic: { router: Router };
   shadow?: unknown;
   promote?: { mode?: 'rolling' | 'handoff' } | undefined;
+  canary?: { cohort?: unknown } | undefined;
   serving?: { deploymentRef?: string | undefined } | undefined;
 }
 
@@ -69,7 +70,7 @@ interface Feature {
   path: readonly (string | number)[];
   uses(spec: RoutedSpec): boolean;
   /** The capability it needs, and what a router without it cannot do. */
-  needs: 'mirror' | 'handoff' | 'adopt';
+  needs: 'mirror' | 'handoff' | 'adopt' | 'headerMatches';
   cannot: string;
   /** How users name the feature. */
   what: string;
@@ -89,6 +90,13 @@ const FEATURES: readonly Feature[] = [
     what: 'promote.mode handoff',
     needs: 'handoff',
     cannot: 'cannot send 100% of traffic to the candidate',
+  },
+  {
+    path: ['canary', 'cohort'],
+    uses: (spec) => spec.canary?.cohort !== undefined,
+    what: 'canary.cohort',
+    needs: 'headerMatches',
+    cannot: 'cannot route by request header',
   },
   {
     path: ['serving', 'deploymentRef'],

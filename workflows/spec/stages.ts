@@ -33,7 +33,8 @@ const ApprovalSpec = z.strictObject({ timeout: positiveDuration().optional(), on
 
 /** Traffic to the candidate, in percent; held for `hold` (none = move on once the router took it). */
 const WeightStep = z.strictObject({
-  weight: z.int('a weight is a whole percentage').min(1, 'a weight is 1..100').max(100, 'a weight is 1..100'),
+  /** 0 only with `canary.cohort`: the cohort alone reaches the candidate. */
+  weight: z.int('a weight is a whole percentage').min(0, 'a weight is 0..100').max(100, 'a weight is 0..100'),
   hold: duration({ max: LONGEST_WAIT }).optional(),
 });
 export type WeightStep = z.output<typeof WeightStep>;
@@ -51,13 +52,49 @@ const CanaryStep = keyedUnion(
 );
 export type CanaryStep = z.output<typeof CanaryStep>;
 
+/** An HTTP header name (RFC 9110 token), as Gateway API's HTTPHeaderName. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+
+/**
+ * A/B cohort: requests carrying all these headers (exact values) go to the candidate during the
+ * whole canary, whatever the step's weight; the other requests follow the weights.
+ */
+const CohortSpec = z.strictObject({
+  headers: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(HEADER_NAME, 'must be an HTTP header name such as x-model-variant'),
+        value: z.string().min(1).max(4096),
+      }),
+    )
+    .min(1, 'a cohort needs at least one header')
+    .max(16, 'at most 16 headers'),
+});
+
 export const CanarySpec = z
-  .strictObject({ steps: z.array(CanaryStep).min(1, 'a canary needs at least one step'), gates: gateNames })
+  .strictObject({
+    steps: z.array(CanaryStep).min(1, 'a canary needs at least one step'),
+    gates: gateNames,
+    cohort: CohortSpec.optional(),
+  })
   .superRefine((canary, ctx) => {
     let previous = 0;
     canary.steps.forEach((step, index) => {
       if (!('weight' in step)) return;
-      if (step.weight <= previous) {
+      if (step.weight === 0 && !canary.cohort) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'weight'],
+          message:
+            'a weight of 0 sends nothing to the candidate: it needs canary.cohort (only the cohort then reaches it)',
+        });
+        return;
+      }
+      if (step.weight <= previous && !(step.weight === 0 && previous === 0)) {
         ctx.addIssue({
           code: 'custom',
           path: ['steps', index, 'weight'],

@@ -18,9 +18,11 @@ function describeStep(step: CanaryStep): string {
 export async function setCanaryWeight(run: ReleaseRun, canary: number): Promise<void> {
   const { spec } = run;
   const weights = { stable: 100 - canary, canary };
-  if (canary > 0)
+  // An A/B cohort reaches the candidate from the first canary step on, whatever the weight.
+  const cohort = spec.canary?.cohort !== undefined;
+  if (canary > 0 || cohort)
     await assertCandidateServes(run, `before ${canary}% of traffic moved to it`, { unlessVouched: true });
-  await kube.setTrafficWeights({ spec, weights });
+  await kube.setTrafficWeights({ spec, weights, ...(cohort ? { cohort } : {}) });
   if (routerOf(spec).weights === 'ready-replicas') {
     await waitForTrack(run, 'canary', { scaling: true });
   }
@@ -44,7 +46,8 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
     const label = `canary step ${index + 1}/${canary.steps.length}`;
     if ('weight' in step) {
       await setCanaryWeight(run, step.weight);
-      run.note(`${label}: ${step.weight}% of traffic to ${run.spec.version}`);
+      const cohort = run.spec.canary?.cohort ? ' and the cohort' : '';
+      run.note(`${label}: ${step.weight}% of traffic${cohort} to ${run.spec.version}`);
       // Recorded beside the hold, not before it: an Event must not add to every step's overhead.
       void run.event('Normal', 'CanaryStep', `${label}: ${description}`);
       const holdMs = step.hold?.ms ?? 0;

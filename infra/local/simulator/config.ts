@@ -6,6 +6,8 @@ const SimulatorEnv = z.object({
   SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(19091),
   /** Requests per second generated for each model (a Deployment annotation may override it). */
   SIMULATOR_REQUESTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(50),
+  /** Share of requests carrying an A/B cohort's headers while a route matches by header. */
+  SIMULATOR_COHORT_FRACTION: z.coerce.number().min(0).max(1).default(0.2),
   /** How often requests are generated; a weight change shows in the next tick. */
   SIMULATOR_TICK_MS: z.coerce.number().int().min(10).max(1_000).default(100),
   /** Seed of the pseudo-random streams (one per model, derived from the seed and the model). */
@@ -17,6 +19,7 @@ export interface SimulatorConfig {
   host: string;
   port: number;
   requestsPerSecond: number;
+  cohortFraction: number;
   tickMs: number;
   seed: number;
   logLevel: z.infer<typeof SimulatorEnv>['SIMULATOR_LOG_LEVEL'];
@@ -30,6 +33,7 @@ export function loadSimulatorConfig(env: NodeJS.ProcessEnv = process.env): Simul
     host: e.SIMULATOR_HOST,
     port: e.SIMULATOR_PORT,
     requestsPerSecond: e.SIMULATOR_REQUESTS_PER_SECOND,
+    cohortFraction: e.SIMULATOR_COHORT_FRACTION,
     tickMs: e.SIMULATOR_TICK_MS,
     seed: e.SIMULATOR_SEED,
     logLevel: e.SIMULATOR_LOG_LEVEL,

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const watch = createClusterWatch(kc, logger);
   const traffic = createTrafficGenerator({
     requestsPerSecond: config.requestsPerSecond,
+    cohortFraction: config.cohortFraction,
     seed: config.seed,
     metrics,
     logger,

@@ -15,6 +15,8 @@ export interface RequestLabels {
   version: string;
   track: Track;
   mirrored: boolean;
+  /** The request carried the A/B cohort's headers (the route has a rule matching them). */
+  cohort: boolean;
 }
 
 export interface SimulatorMetrics {
@@ -37,14 +39,14 @@ export function createMetrics(): SimulatorMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'simulator_' });
   const requestsTotal = new Counter({
     name: 'model_requests_total',
-    help: 'Requests answered by the model, by version, track, status code and whether they were mirrored.',
-    labelNames: ['namespace', 'model', 'version', 'track', 'code', 'mirrored'],
+    help: 'Requests answered by the model, by version, track, status code, whether they were mirrored and whether they carried the A/B cohort header.',
+    labelNames: ['namespace', 'model', 'version', 'track', 'code', 'mirrored', 'cohort'],
     registers: [registry],
   });
   const requestDuration = new Histogram({
     name: 'model_request_duration_seconds',
     help: 'Time the model took to answer, by version and track.',
-    labelNames: ['namespace', 'model', 'version', 'track', 'mirrored'],
+    labelNames: ['namespace', 'model', 'version', 'track', 'mirrored', 'cohort'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -90,6 +92,7 @@ export function createMetrics(): SimulatorMetrics {
     version: l.version,
     track: l.track,
     mirrored: String(l.mirrored),
+    cohort: String(l.cohort),
   });
 
   return {

@@ -90,6 +90,7 @@ const HttpRoute = z.object({
       rules: z
         .array(
           z.object({
+            matches: z.array(z.object({ headers: z.array(z.unknown()).optional() })).optional(),
             backendRefs: z
               .array(
                 BackendRef.extend({ weight: z.number().optional(), filters: z.array(Filter).optional() }),
@@ -118,6 +119,8 @@ export interface RouteMirror {
 export interface RouteRuleView {
   backends: RouteBackend[];
   mirror: RouteMirror | undefined;
+  /** The rule matches requests by header (an A/B cohort): only requests carrying them take it. */
+  headerMatches: boolean;
 }
 
 export interface RouteView {
@@ -158,6 +161,7 @@ export function routeView(object: unknown): RouteView | undefined {
       const refs = (rule.backendRefs ?? []).filter(isServiceRef);
       return {
         backends: refs.map((ref) => ({ name: ref.name, weight: ref.weight ?? 1 })),
+        headerMatches: (rule.matches ?? []).some((m) => (m.headers?.length ?? 0) > 0),
         // A rule-level mirror applies to every request of the rule; a backend-level one to that
         // backend's requests. The simulator mirrors stable's requests either way.
         mirror:

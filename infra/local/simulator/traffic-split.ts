@@ -10,6 +10,8 @@ export interface Split {
   shares: Record<Track, number>;
   /** Fraction of stable's requests also sent to the canary, 0..1. */
   mirror: number;
+  /** Shares of the cohort's requests (a rule matching by header), when the route has one. */
+  cohort?: Record<Track, number>;
   /** Route contents the simulator could not honour. */
   warnings: string[];
 }
@@ -26,29 +28,24 @@ function readyShares(model: ModelObjects): Record<Track, number> {
   return { stable: stable / (stable + canary), canary: canary / (stable + canary) };
 }
 
-/** The rule that routes this model: the first one naming one of its Services. */
-function modelRule(model: ModelObjects): RouteRuleView | undefined {
+/** The rule that routes this model: the first one naming one of its Services (with header matches or without). */
+function modelRule(model: ModelObjects, headerMatches: boolean): RouteRuleView | undefined {
   const names = new Set([
     model.model,
     serviceName(model.model, 'stable'),
     serviceName(model.model, 'canary'),
   ]);
-  return model.route?.rules.find((rule) => rule.backends.some((b) => names.has(b.name)));
+  return model.route?.rules.find(
+    (rule) => rule.headerMatches === headerMatches && rule.backends.some((b) => names.has(b.name)),
+  );
 }
 
-export function computeSplit(model: ModelObjects): Split {
-  const warnings: string[] = [];
-  const rule = modelRule(model);
-  let mirror = 0;
-  if (rule?.mirror) {
-    if (rule.mirror.backend === serviceName(model.model, 'canary')) mirror = rule.mirror.fraction;
-    else
-      warnings.push(
-        `mirror to ${rule.mirror.backend} ignored: only ${serviceName(model.model, 'canary')} is simulated`,
-      );
-  }
-  if (!rule) return { source: 'replicas', shares: readyShares(model), mirror, warnings };
-
+/** A rule's shares of this model's tracks, or undefined when its weights add up to nothing. */
+function ruleShares(
+  model: ModelObjects,
+  rule: RouteRuleView,
+  warnings: string[],
+): Record<Track, number> | undefined {
   const weights: Record<Track, number> = { stable: 0, canary: 0 };
   const byReplicas = readyShares(model);
   for (const backend of rule.backends) {
@@ -63,16 +60,31 @@ export function computeSplit(model: ModelObjects): Split {
     }
   }
   const total = weights.stable + weights.canary;
-  if (total <= 0) return { source: 'replicas', shares: byReplicas, mirror, warnings };
-  return {
-    source: 'route',
-    shares: { stable: weights.stable / total, canary: weights.canary / total },
-    mirror,
-    warnings,
-  };
+  return total <= 0 ? undefined : { stable: weights.stable / total, canary: weights.canary / total };
+}
+
+export function computeSplit(model: ModelObjects): Split {
+  const warnings: string[] = [];
+  const rule = modelRule(model, false);
+  const cohortRule = modelRule(model, true);
+  const cohort = cohortRule ? ruleShares(model, cohortRule, warnings) : undefined;
+  let mirror = 0;
+  if (rule?.mirror) {
+    if (rule.mirror.backend === serviceName(model.model, 'canary')) mirror = rule.mirror.fraction;
+    else
+      warnings.push(
+        `mirror to ${rule.mirror.backend} ignored: only ${serviceName(model.model, 'canary')} is simulated`,
+      );
+  }
+  const withCohort = cohort ? { cohort } : {};
+  if (!rule) return { source: 'replicas', shares: readyShares(model), mirror, warnings, ...withCohort };
+  const shares = ruleShares(model, rule, warnings);
+  if (!shares) return { source: 'replicas', shares: readyShares(model), mirror, warnings, ...withCohort };
+  return { source: 'route', shares, mirror, warnings, ...withCohort };
 }
 
 /** A stable identity of a split, to notice changes. */
 export function splitKey(split: Split): string {
-  return `${split.source}:${split.shares.stable.toFixed(6)}:${split.mirror.toFixed(6)}`;
+  const cohort = split.cohort ? `:cohort ${split.cohort.canary.toFixed(6)}` : '';
+  return `${split.source}:${split.shares.stable.toFixed(6)}:${split.mirror.toFixed(6)}${cohort}`;
 }

@@ -2,7 +2,9 @@
 // split between the tracks by the current route weights or ready replicas (smooth weighted
 // round-robin, so an 80/20 route gives exactly 4 stable requests for each canary one), answered
 // as each version's annotations say, and recorded in the metrics. Stable's requests are mirrored to
-// the canary at the route's mirror fraction, counted as mirrored="true".
+// the canary at the route's mirror fraction, counted as mirrored="true". While the route has a rule
+// matching by header (an A/B cohort), `cohortFraction` of the requests carry those headers: they
+// take that rule (counted as cohort="true"), the others the weighted rule.
 import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.ts';
 import type { RequestLabels, SimulatorMetrics } from './metrics.ts';
@@ -15,6 +17,8 @@ const MAX_CATCH_UP_SECONDS = 2;
 
 export interface TrafficOptions {
   requestsPerSecond: number;
+  /** Share of requests that carry the cohort's headers while a route matches by header (0..1). */
+  cohortFraction: number;
   seed: number;
   metrics: SimulatorMetrics;
   logger: Logger;
@@ -34,6 +38,9 @@ interface ModelState {
   credit: Record<Track, number>;
   /** Credit towards the next mirrored request. */
   mirrorCredit: number;
+  /** Credit towards the next cohort request, and the cohort's round-robin credit per track. */
+  cohortCredit: number;
+  cohortTrackCredit: Record<Track, number>;
   split: Split;
   key: string;
   /** Wall-clock time (ms) since which the current split applies. */
@@ -128,6 +135,8 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
         due: 0,
         credit: { stable: 0, canary: 0 },
         mirrorCredit: 0,
+        cohortCredit: 0,
+        cohortTrackCredit: { stable: 0, canary: 0 },
         split,
         key,
         since: Date.now(),
@@ -143,6 +152,8 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
         since: Date.now(),
         credit: { stable: 0, canary: 0 },
         mirrorCredit: 0,
+        cohortCredit: 0,
+        cohortTrackCredit: { stable: 0, canary: 0 },
         counts: emptyCounts(),
       });
     }
@@ -150,22 +161,39 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
   }
 
   function generate(m: ModelObjects, state: ModelState, requests: number): void {
-    const { shares, mirror } = state.split;
-    const labels = (track: Track, mirrored: boolean): RequestLabels => ({
+    const { shares, mirror, cohort } = state.split;
+    const labels = (track: Track, mirrored: boolean, inCohort = false): RequestLabels => ({
       namespace: m.namespace,
       model: m.model,
       version: m.deployments[track]?.version ?? 'none',
       track,
       mirrored,
+      cohort: inCohort,
     });
     const batches = {
       stable: new Batch(labels('stable', false)),
       canary: new Batch(labels('canary', false)),
       mirrored: new Batch(labels('canary', true)),
+      cohortStable: new Batch(labels('stable', false, true)),
+      cohortCanary: new Batch(labels('canary', false, true)),
     };
     let predictions = 0;
     let disagreements = 0;
     for (let i = 0; i < requests; i++) {
+      if (cohort && options.cohortFraction > 0) {
+        state.cohortCredit += options.cohortFraction;
+        if (state.cohortCredit >= 1) {
+          state.cohortCredit -= 1;
+          for (const t of TRACKS) state.cohortTrackCredit[t] += cohort[t];
+          const track: Track =
+            state.cohortTrackCredit.stable >= state.cohortTrackCredit.canary ? 'stable' : 'canary';
+          state.cohortTrackCredit[track] -= 1;
+          const answered = answer(m.deployments[track], state.random);
+          batches[track === 'stable' ? 'cohortStable' : 'cohortCanary'].add(answered.code, answered.seconds);
+          count(state.counts[track], answered);
+          continue;
+        }
+      }
       // Smooth weighted round-robin: every track earns its share, the richest one serves.
       for (const t of TRACKS) state.credit[t] += shares[t];
       const track: Track = state.credit.stable >= state.credit.canary ? 'stable' : 'canary';
