@@ -102,8 +102,11 @@ export class GatewayApiRouter implements TrafficRouter {
 }
 
 function stateOf(route: HttpRoute, model: string): TrafficState {
-  // The weighted rule is the one without matches; a rule with matches is the cohort's.
-  const rule = route.spec.rules.find((r) => !r.matches?.length) ?? route.spec.rules[0];
+  // The weighted rule is the one that matches no header (the apiserver defaults every rule's matches
+  // to a `/` path prefix); a rule matching headers is the cohort's.
+  const byHeader = (r: HttpRoute['spec']['rules'][number]) =>
+    (r.matches ?? []).some((m) => m.headers?.length);
+  const rule = route.spec.rules.find((r) => !byHeader(r)) ?? route.spec.rules[0];
   const weightOf = (name: string) => rule?.backendRefs.find((b) => b.name === name)?.weight ?? 0;
   const stable = weightOf(trackServiceName(model, 'stable'));
   const canary = weightOf(trackServiceName(model, 'canary'));
@@ -111,6 +114,6 @@ function stateOf(route: HttpRoute, model: string): TrafficState {
   return {
     weights: { stable, canary },
     mirrorPercent: mirror ? (mirror.requestMirror.percent ?? 100) : null,
-    cohort: route.spec.rules.some((r) => (r.matches?.length ?? 0) > 0),
+    cohort: route.spec.rules.some(byHeader),
   };
 }
