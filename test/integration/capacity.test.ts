@@ -12,13 +12,17 @@ import { createKubernetesClients, type KubernetesClients } from '../../activitie
 import { renderDeployment } from '../../activities/kubernetes/manifests.ts';
 import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
+import { holdGpuPools } from '../helpers/gpu-pools.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
 
 let ns: TestNamespace;
 let clients: KubernetesClients;
 let kube: ReturnType<typeof createKubernetesActivities>;
+let releaseGpuPools: (() => void) | undefined;
 
 before(async () => {
+  // Its figures need the GPU pools free of other files' pods.
+  releaseGpuPools = await holdGpuPools();
   ns = await createTestNamespace('cap');
   clients = createKubernetesClients(ns.kc);
   kube = createKubernetesActivities(clients);
@@ -26,6 +30,7 @@ before(async () => {
 
 after(async () => {
   await ns?.delete();
+  releaseGpuPools?.();
 });
 
 function spec(

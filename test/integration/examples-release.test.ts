@@ -36,6 +36,7 @@ import {
   waitForStatus,
   type ModelObjects,
 } from '../helpers/model-objects.ts';
+import { holdGpuPools } from '../helpers/gpu-pools.ts';
 import { clusterState, ERROR_RATE_QUERY } from '../helpers/release-fixtures.ts';
 import { devServerEnv, startRealWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 
@@ -389,7 +390,11 @@ function start(spec: ReleaseSpecInput): Promise<Handle> {
   });
 }
 
+let releaseGpuPools: (() => void) | undefined;
+
 before(async () => {
+  // Its releases fill the GPU pools, which other files need free.
+  releaseGpuPools = await holdGpuPools();
   env = await devServerEnv();
   ns = await createTestNamespace('examples');
   // The Secrets the examples refer to (vLLM's HF_TOKEN), with every key they name.
@@ -427,6 +432,7 @@ after(async () => {
     ).catch(() => undefined);
   }
   await env?.teardown();
+  releaseGpuPools?.();
 });
 
 describe('the GPU examples released on the real stack', { timeout: 170_000 }, () => {
