@@ -21,11 +21,29 @@ export async function readReleaseStatus(
   handle: WorkflowHandle<typeof release>,
   name: string,
 ): Promise<ReleaseView> {
+  // A query this read stops waiting for (the description failed, an ended run's answer is late) is
+  // cancelled, not left retrying against a Temporal that is down after the response went out.
+  const abandon = new AbortController();
+  try {
+    return await readStatus(client, handle, name, abandon.signal);
+  } finally {
+    abandon.abort();
+  }
+}
+
+async function readStatus(
+  client: Client,
+  handle: WorkflowHandle<typeof release>,
+  name: string,
+  signal: AbortSignal,
+): Promise<ReleaseView> {
   // The query and the description at once: one round trip for a running release.
-  const querying: Promise<Queried> = handle.query(statusQuery).then(
-    (status) => ({ status }),
-    (error: unknown) => ({ error }),
-  );
+  const querying: Promise<Queried> = client.connection
+    .withAbortSignal(signal, () => handle.query(statusQuery))
+    .then(
+      (status) => ({ status }),
+      (error: unknown) => ({ error }),
+    );
   let description;
   try {
     description = await handle.describe();
