@@ -21,8 +21,8 @@ export async function readReleaseStatus(
   handle: WorkflowHandle<typeof release>,
   name: string,
 ): Promise<ReleaseView> {
-  // A query this read stops waiting for (the description failed, an ended run's answer is late) is
-  // cancelled, not left retrying against a Temporal that is down after the response went out.
+  // A query this read stops waiting for (an ended run's answer is late) is cancelled when the read
+  // ends, not left running after the response went out.
   const abandon = new AbortController();
   try {
     return await readStatus(client, handle, name, abandon.signal);
@@ -48,6 +48,9 @@ async function readStatus(
   try {
     description = await handle.describe();
   } catch (error) {
+    // The query is let finish (it fails as the description did): a call still retrying after the
+    // response would outlive the request, and a connection closed meanwhile throws from its retry timer.
+    await querying;
     if (error instanceof WorkflowNotFoundError) throw new ProblemError(404, `no release of ${name}`);
     throw error;
   }
