@@ -17,7 +17,7 @@ import type {
   V1ObjectMeta,
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import { PROBE_FIELDS, renderProbe, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { canonical, PROBE_FIELDS, renderProbe, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { quantityValue } from '../../workflows/spec/quantities.ts';
 import {
   ANNOTATION_RELEASE,
@@ -162,14 +162,6 @@ export function overlayTemplate(spec: ReleaseSpec, base: V1PodTemplateSpec): V1P
       containers: containers.map((c, i) => (i === index ? overlayContainer(c, changes) : c)),
     },
   };
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }
 
 /** `kubectl rollout restart` stamps the template with this: a restart, not a change of what runs. */

@@ -34,7 +34,12 @@ import {
   stableDeploymentName,
 } from './labels.ts';
 import { renderDeployment, renderServices } from './manifests.ts';
-import { adoptedBase, readStableDeployment, type StableSnapshot } from './stable-state.ts';
+import {
+  adoptedBase,
+  readStableDeployment,
+  slipwayAnnotations,
+  type StableSnapshot,
+} from './stable-state.ts';
 
 export type { StableSnapshot } from './stable-state.ts';
 export { captureStableState, parseQualityScores } from './stable-state.ts';
@@ -233,11 +238,9 @@ async function restoreAdopted(
     if (spec.serving[field] !== undefined)
       ops.push({ op: 'add', path: `/spec/${field}`, value: snapshot[field] ?? defaults[field] });
   }
-  const slipwayOnly = (map: Record<string, string> | undefined) =>
-    Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => key.startsWith('slipway.dev/')));
   ops.push(
     ...mapOps('annotations', current.metadata?.annotations, snapshot.annotations ?? {}),
-    ...mapOps('labels', current.metadata?.labels, slipwayOnly(snapshot.labels)),
+    ...mapOps('labels', current.metadata?.labels, slipwayAnnotations(snapshot.labels)),
   );
   await clusterCall({ verb: 'patch', resource: 'deployments', namespace: spec.namespace, name }, () =>
     clients.apps.patchNamespacedDeployment(

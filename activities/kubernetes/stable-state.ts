@@ -146,7 +146,8 @@ export function stableDrift(deployment: V1Deployment): StableDrift | undefined {
   };
 }
 
-function slipwayAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+/** The `slipway.dev/*` entries of a label or annotation map. */
+export function slipwayAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(annotations ?? {}).filter(([key]) => key.startsWith('slipway.dev/')),
   );

@@ -53,6 +53,17 @@ async function served(model: string, version: string, cohort: boolean, seconds: 
   return (await promQuery(query)) ?? 0;
 }
 
+/** The last 8 s of requests, by version and by whether they carried the cohort's header. */
+async function cohortCounts(model: string) {
+  const [cohortToV2, othersToV2, cohortToV1, othersToV1] = await Promise.all([
+    served(model, 'v2', true, 8),
+    served(model, 'v2', false, 8),
+    served(model, 'v1', true, 8),
+    served(model, 'v1', false, 8),
+  ]);
+  return { cohortToV2, othersToV2, cohortToV1, othersToV1 };
+}
+
 interface RouteRule {
   matches?: Array<{ headers?: Array<{ name: string; value: string; type?: string }> }>;
   backendRefs?: Array<{ name: string; weight?: number }>;
@@ -98,12 +109,7 @@ describe('A/B cohort routing on the real stack', { concurrency: 2 }, () => {
     );
     // Let 8 s of traffic (and Prometheus scrapes) accumulate under this route.
     await sleep(9_000);
-    const [cohortToV2, othersToV2, cohortToV1, othersToV1] = await Promise.all([
-      served(model, 'v2', true, 8),
-      served(model, 'v2', false, 8),
-      served(model, 'v1', true, 8),
-      served(model, 'v1', false, 8),
-    ]);
+    const { cohortToV2, othersToV2, cohortToV1, othersToV1 } = await cohortCounts(model);
     t.diagnostic(
       `8 s at weight 0: cohort → v2 ${cohortToV2}, others → v2 ${othersToV2}, cohort → v1 ${cohortToV1}, others → v1 ${othersToV1}`,
     );
@@ -126,12 +132,7 @@ describe('A/B cohort routing on the real stack', { concurrency: 2 }, () => {
     const handle = await start(withCohort(model, 'v2', 20));
     await waitForStatus(handle, holding, 'holding at 20%', 30_000);
     await sleep(9_000);
-    const [cohortToV2, othersToV2, cohortToV1, othersToV1] = await Promise.all([
-      served(model, 'v2', true, 8),
-      served(model, 'v2', false, 8),
-      served(model, 'v1', true, 8),
-      served(model, 'v1', false, 8),
-    ]);
+    const { cohortToV2, othersToV2, cohortToV1, othersToV1 } = await cohortCounts(model);
     const share = othersToV2 / (othersToV2 + othersToV1);
     t.diagnostic(
       `8 s at weight 20: cohort → v2 ${cohortToV2}, v1 ${cohortToV1}; others → v2 share ${share.toFixed(3)}`,

@@ -17,6 +17,7 @@ export { ReleaseSpec, type ReleaseSpecInput } from './release-spec.ts';
 export { dnsLabel, modelName } from './names.ts';
 export { DEFAULT_CONTAINER, type Container, type PodTemplate } from './pod-template.ts';
 export {
+  canonical,
   PROBE_FIELDS,
   renderProbe,
   replicasToApply,

@@ -210,7 +210,8 @@ export function httpPort(container: Container | undefined): number | undefined {
   return container?.ports?.find((p) => p.name === 'http')?.containerPort;
 }
 
-function canonical(value: unknown): string {
+/** JSON with object keys sorted: equal values give equal text. */
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
