@@ -3,6 +3,8 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes, wrapper module)
 #   etcd                                                           (go.etcd.io/etcd/server/v3, wrapper module)
 #   kwok                                                           (sigs.k8s.io/kwok, go install)
+# and copies CRDs out of Go modules: Gateway API (sigs.k8s.io/gateway-api), Istio's networking
+# CRDs (istio.io/api).
 # Output: $SLIPWAY_CACHE/bin/<component>-<version>/ ; a `.complete` marker makes reruns instant.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,13 +85,34 @@ fetch_gateway_api_crds() {
   touch "$out/.complete"
 }
 
+# Istio's CRDs ship as one YAML file inside the Go module istio.io/api; keep the networking.istio.io
+# ones (VirtualService, DestinationRule, Gateway…), one file per CRD.
+fetch_istio_crds() {
+  local v="$ISTIO_API_VERSION" out="$cache/istio-api-$ISTIO_API_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "fetching Istio CRDs $v from the module proxy"
+  local dir
+  dir="$(cd "$cache" && go mod download -json "istio.io/api@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  rm -rf "$out" && mkdir -p "$out"
+  awk -v out="$out" '
+    function flush() { if (name ~ /\.networking\.istio\.io$/) { printf "%s", doc > (out "/" name ".yaml"); close(out "/" name ".yaml") } doc = ""; name = "" }
+    /^---/ { flush(); next }
+    /^  name: / && name == "" && doc ~ /kind: CustomResourceDefinition/ { name = $2 }
+    { doc = doc $0 "\n" }
+    END { flush() }
+  ' "$dir/kubernetes/customresourcedefinitions.gen.yaml"
+  [[ -f "$out/virtualservices.networking.istio.io.yaml" ]] || { echo "no VirtualService CRD in istio.io/api@$v" >&2; exit 1; }
+  touch "$out/.complete"
+}
+
 mkdir -p "$cache/bin" "$cache/build"
-targets=("${@:-etcd kwok gateway-api kubernetes}")
+targets=("${@:-etcd kwok gateway-api istio kubernetes}")
 for t in ${targets[*]}; do
   case "$t" in
     etcd) build_etcd ;;
     kwok) build_kwok ;;
     gateway-api) fetch_gateway_api_crds ;;
+    istio) fetch_istio_crds ;;
     kubernetes) build_kubernetes ;;
     *) echo "unknown target: $t" >&2; exit 2 ;;
   esac

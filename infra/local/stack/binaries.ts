@@ -30,6 +30,8 @@ export interface Binaries {
   etcd: string;
   kwok: string;
   gatewayApiCrds: string;
+  /** Istio's networking.istio.io CRDs (VirtualService…), one file each. */
+  istioCrds: string;
 }
 
 export function binaries(config: StackConfig): Binaries {
@@ -42,15 +44,20 @@ export function binaries(config: StackConfig): Binaries {
     etcd: join(config.cacheDir, 'bin', `etcd-${version('ETCD_VERSION')}`, 'etcd'),
     kwok: join(config.cacheDir, 'bin', `kwok-${version('KWOK_VERSION')}`, 'kwok'),
     gatewayApiCrds: join(config.cacheDir, `gateway-api-${version('GATEWAY_API_VERSION')}`),
+    istioCrds: join(config.cacheDir, `istio-api-${version('ISTIO_API_VERSION')}`),
   };
 }
 
 /** Builds whatever is missing (a no-op when the cache is complete). */
 export function ensureBinaries(config: StackConfig): Binaries {
   const b = binaries(config);
-  const missing = [b.kubeApiserver, b.etcd, b.kwok, join(b.gatewayApiCrds, '.complete')].some(
-    (p) => !existsSync(p),
-  );
+  const missing = [
+    b.kubeApiserver,
+    b.etcd,
+    b.kwok,
+    join(b.gatewayApiCrds, '.complete'),
+    join(b.istioCrds, '.complete'),
+  ].some((p) => !existsSync(p));
   if (missing) {
     execFileSync('bash', [join(buildDir, 'build-kubernetes.sh')], {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,6 @@
 // The local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-// (all built from source, see infra/local/build), KWOK playing the kubelets, fake nodes and the
-// Gateway API CRDs. Everything listens on 127.0.0.1 only; RBAC is on.
+// (all built from source, see infra/local/build), KWOK playing the kubelets, fake nodes, the
+// Gateway API CRDs and Istio's networking CRDs. Everything listens on 127.0.0.1 only; RBAC is on.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -204,17 +204,22 @@ function clusterObjectsReady(config: StackConfig): boolean {
         .filter((line) => line.endsWith('=True'))
         .map((line) => line.slice(0, -'=True'.length)),
     );
-    const crd = kubectl(config, ['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name']);
-    return fakeNodeNames().every((name) => ready.has(name)) && crd.includes('httproutes');
+    const crds = kubectl(config, ['get', 'crd', ...ROUTE_CRDS, '-o', 'name']);
+    return fakeNodeNames().every((name) => ready.has(name)) && ROUTE_CRDS.every((crd) => crds.includes(crd));
   } catch {
     return false;
   }
 }
 
-/** Cluster objects the stack needs: fake nodes (Ready) and the Gateway API CRDs (Established). */
+/** The CRDs of the route objects Slipway applies (HTTPRoute, VirtualService): installed and awaited. */
+const ROUTE_CRDS = ['httproutes.gateway.networking.k8s.io', 'virtualservices.networking.istio.io'];
+
+/** Cluster objects the stack needs: fake nodes (Ready), the Gateway API and Istio CRDs (Established). */
 export const clusterObjects: Component = {
   name: 'cluster-objects',
   async up(config) {
+    // A stack that was up before a CRD was added to the cache list fetches it here.
+    const { gatewayApiCrds, istioCrds } = ensureBinaries(config);
     kubectl(config, [
       'apply',
       '--server-side',
@@ -222,18 +227,14 @@ export const clusterObjects: Component = {
       '-f',
       join(kwokDir, 'nodes.yaml'),
     ]);
-    kubectl(config, [
-      'apply',
-      '--server-side',
-      '--field-manager=slipway-local-stack',
-      '-f',
-      binaries(config).gatewayApiCrds,
-    ]);
+    for (const crds of [gatewayApiCrds, istioCrds]) {
+      kubectl(config, ['apply', '--server-side', '--field-manager=slipway-local-stack', '-f', crds]);
+    }
     kubectl(config, [
       'wait',
       '--for=condition=Established',
       '--timeout=60s',
-      'crd/httproutes.gateway.networking.k8s.io',
+      ...ROUTE_CRDS.map((crd) => `crd/${crd}`),
     ]);
     kubectl(config, ['wait', '--for=condition=Ready', '--timeout=60s', 'node', '--all']);
     await waitUntil('cluster objects', () => clusterObjects.healthy(config), 30_000);
@@ -246,5 +247,5 @@ export const clusterObjects: Component = {
     return Promise.resolve();
   },
   describe: () =>
-    `${fakeNodeNames().length} fake nodes (2 with 4 GPUs each, a tainted A100 pool, a MIG node), Gateway API CRDs`,
+    `${fakeNodeNames().length} fake nodes (2 with 4 GPUs each, a tainted A100 pool, a MIG node), Gateway API and Istio CRDs`,
 };
