@@ -1,11 +1,25 @@
 // Keeps the simulator's picture of the cluster current through watches (informers, not polling):
-// Deployments labelled app.kubernetes.io/managed-by=slipway in all namespaces, and Gateway API
-// HTTPRoutes. A failed watch is restarted with a growing back-off; the cache is kept meanwhile.
+// Deployments labelled app.kubernetes.io/managed-by=slipway in all namespaces, Gateway API
+// HTTPRoutes and Istio VirtualServices. A failed watch is restarted with a growing back-off; the
+// cache is kept meanwhile.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { MANAGED_SELECTOR, deploymentView, groupModels, routeView, type ModelObjects } from './objects.ts';
+import {
+  MANAGED_SELECTOR,
+  deploymentView,
+  groupModels,
+  routeView,
+  type ModelObjects,
+  type RouteView,
+} from './objects.ts';
+import { virtualServiceView } from './virtual-service.ts';
 
 export const HTTPROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
+export const VIRTUALSERVICE = {
+  group: 'networking.istio.io',
+  version: 'v1',
+  plural: 'virtualservices',
+} as const;
 
 export interface WatchHealth {
   name: string;
@@ -14,7 +28,7 @@ export interface WatchHealth {
 }
 
 export interface ClusterWatch {
-  /** Resolves once both watches have listed their objects (or keeps trying in the background). */
+  /** Resolves once every watch has listed its objects (or keeps trying in the background). */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** The models as the watches see them now. */
@@ -105,20 +119,26 @@ export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterW
     ),
     deploymentView,
   );
-  const routes = watched(
-    'httproutes',
-    k8s.makeInformer<k8s.KubernetesObject>(
-      kc,
-      `/apis/${HTTPROUTE.group}/${HTTPROUTE.version}/${HTTPROUTE.plural}`,
-      // The generated client types custom objects as `any`; the list is checked by routeView.
-      async () =>
-        (await custom.listClusterCustomObject({
-          ...HTTPROUTE,
-        })) as k8s.KubernetesListObject<k8s.KubernetesObject>,
-    ),
-    routeView,
-  );
-  const all = [deployments, routes];
+  const customWatch = (
+    resource: typeof HTTPROUTE | typeof VIRTUALSERVICE,
+    view: (object: unknown) => RouteView | undefined,
+  ): Watched<RouteView> =>
+    watched(
+      resource.plural,
+      k8s.makeInformer<k8s.KubernetesObject>(
+        kc,
+        `/apis/${resource.group}/${resource.version}/${resource.plural}`,
+        // The generated client types custom objects as `any`; the list is checked by the view.
+        async () =>
+          (await custom.listClusterCustomObject({
+            ...resource,
+          })) as k8s.KubernetesListObject<k8s.KubernetesObject>,
+      ),
+      view,
+    );
+  const routes = customWatch(HTTPROUTE, routeView);
+  const virtualServices = customWatch(VIRTUALSERVICE, virtualServiceView);
+  const all = [deployments, routes, virtualServices];
 
   return {
     async start() {
@@ -130,7 +150,10 @@ export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterW
       await Promise.all(all.map((w) => w.stop()));
     },
     models() {
-      cachedModels ??= groupModels(deployments.views.values(), routes.views.values());
+      cachedModels ??= groupModels(deployments.views.values(), [
+        ...routes.views.values(),
+        ...virtualServices.views.values(),
+      ]);
       return cachedModels;
     },
     health: () => all.map((w) => ({ ...w.health })),

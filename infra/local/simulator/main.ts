@@ -1,7 +1,7 @@
 // The traffic simulator (local stack only, never imported by production code): plays the data plane
-// for the models Slipway manages. Watches Deployments and HTTPRoutes, generates each model's request
-// stream every tick and serves /metrics, /healthz and /state. Configured by SIMULATOR_* variables
-// and KUBECONFIG.
+// for the models Slipway manages. Watches Deployments, HTTPRoutes and VirtualServices, generates each
+// model's request stream every tick and serves /metrics, /healthz and /state. Configured by
+// SIMULATOR_* variables and KUBECONFIG.
 import { performance } from 'node:perf_hooks';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';

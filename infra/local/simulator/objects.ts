@@ -1,5 +1,6 @@
 // The parts of the cluster objects the simulator reads, as plain views: Deployments managed by
-// Slipway (one per track of a model) and Gateway API HTTPRoutes (weights and request mirror).
+// Slipway (one per track of a model) and routes: Gateway API HTTPRoutes (weights and request mirror),
+// and Istio VirtualServices read into the same view (virtual-service.ts).
 import type { V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { parseBehaviour, parseRequestRate, type Behaviour } from './behaviour.ts';
@@ -189,8 +190,8 @@ function routeServes(route: RouteView, model: string): boolean {
 }
 
 /**
- * Groups Deployments into models and attaches each model's route: the HTTPRoute named after the
- * model, else any route of the namespace whose backends are the model's Services.
+ * Groups Deployments into models and attaches each model's route (an HTTPRoute or a VirtualService):
+ * the one named after the model, else any route of the namespace whose backends are the model's Services.
  */
 export function groupModels(
   deployments: Iterable<DeploymentView>,

@@ -1,7 +1,8 @@
-// Where a model's requests go: the HTTPRoute's backend weights (share = weight / sum of weights), or
-// — with no route, or a route whose weights are all 0 — the ready replicas of the two Deployments
-// (what the replica-ratio router relies on). Stable's requests are mirrored to the canary by the
-// route's RequestMirror filter.
+// Where a model's requests go: the route's backend weights (an HTTPRoute's backendRefs or a
+// VirtualService's destinations; share = weight / sum of weights), or — with no route, or a route
+// whose weights are all 0 — the ready replicas of the two Deployments (what the replica-ratio router
+// relies on). Stable's requests are mirrored to the canary by the route's mirror (an HTTPRoute's
+// RequestMirror filter, a VirtualService's mirror).
 import { serviceName, type ModelObjects, type RouteRuleView, type Track } from './objects.ts';
 
 export interface Split {
