@@ -7,7 +7,7 @@
 //   rank 20  stable           the stable Deployment restored exactly, its rollout awaited
 //   rank 30  candidate        the candidate Deployment deleted
 //   rank 40  build-job        the build Job deleted (an abort during build)
-//   rank 50  created-objects  Services and HTTPRoute that did not exist before the release, deleted
+//   rank 50  created-objects  Services and route object that did not exist before the release, deleted
 //
 // Their activities retry until they succeed (see `compensation` in activities.ts), so a rollback
 // always finishes, also on another worker after a crash (Temporal replays the records).
@@ -15,7 +15,7 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { StableSnapshot } from '../activities/kubernetes/deployments.ts';
 import { compensation } from './activities.ts';
 import type { ReleaseRun } from './release-run.ts';
-import { routerOf, type ReleaseSpec } from './spec/index.ts';
+import { routeKind, routeName, routerOf, type ReleaseSpec } from './spec/index.ts';
 import type { ReleaseStatus } from './status.ts';
 
 export type CompensationName = 'traffic' | 'stable' | 'candidate' | 'build-job' | 'created-objects';
@@ -114,9 +114,8 @@ export class Compensations {
     );
     const route = routerOf(spec).routeObject && !before.route;
     if (services.length === 0 && !route) return;
-    const what = [...services.map((s) => `Service ${s}`), ...(route ? [`HTTPRoute ${spec.model}`] : [])].join(
-      ', ',
-    );
+    const routeObject = `${routeKind(spec) ?? 'route'} ${routeName(spec) ?? spec.model}`;
+    const what = [...services.map((s) => `Service ${s}`), ...(route ? [routeObject] : [])].join(', ');
     this.record({
       name: 'created-objects',
       says: `removed what this release created: ${what}`,

@@ -10,9 +10,10 @@
 // first makes that manager a co-owner, so the field stays when `slipway` lets go of it; the
 // autoscaler's next scale takes it from there.
 //
-// Only the `gateway-api` router gets a candidate HPA: it runs the candidate at full size behind
-// weights, so the candidate scales like the stable. The `replica-ratio` router sets the
-// candidate's share of traffic by scaling it at each step itself; an HPA would undo that.
+// Only routers that run the candidate at full size behind weights (`gateway-api`, `istio`: the
+// table's `candidateFullSize`) give it an HPA, so the candidate scales like the stable. The
+// `replica-ratio` router sets the candidate's share of traffic by scaling it at each step itself;
+// an HPA would undo that.
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -220,8 +221,8 @@ export interface CandidateScaling {
 /**
  * The candidate's replicas and autoscaler. Without an HPA on the stable, or with the replica-ratio
  * router: `replicas` as asked, no HPA. Otherwise the stable's live replicas within the HPA's bounds
- * (the full size the gateway-api router expects); a candidate applied before (a retried activity)
- * keeps the replicas its HPA may have set since, handed over first.
+ * (the full size the gateway-api and istio routers expect); a candidate applied before (a retried
+ * activity) keeps the replicas its HPA may have set since, handed over first.
  */
 export async function candidateScaling(
   clients: KubernetesClients,

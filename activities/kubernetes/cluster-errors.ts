@@ -11,7 +11,7 @@ import { FailureType } from '../../workflows/failures.ts';
 export interface ClusterTarget {
   /** `get`, `list`, `watch`, `create`, `apply`, `dry-run apply`, `patch`, `delete`… */
   verb: string;
-  /** `deployments`, `services`, `httproutes`, `namespaces`… */
+  /** `deployments`, `services`, `httproutes`, `virtualservices`, `namespaces`… */
   resource: string;
   namespace?: string | undefined;
   name?: string | undefined;
@@ -41,6 +41,7 @@ const KINDS: Record<string, string> = {
   'deployments/scale': 'Deployment scale',
   services: 'Service',
   httproutes: 'HTTPRoute',
+  virtualservices: 'VirtualService',
   jobs: 'Job',
   pods: 'Pod',
   namespaces: 'Namespace',

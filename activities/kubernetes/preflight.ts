@@ -6,8 +6,9 @@
 import type { V1Deployment, V1Node, V1Pod, V1PodSpec, V1ResourceQuota } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import { routerOf, servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { renderCandidateOf, type AdoptedBase } from './adopted-manifests.ts';
+import { renderRoute } from '../traffic/route-object.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, type CapacityVerdict } from './capacity.ts';
@@ -15,7 +16,7 @@ import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 import { adoptedTargetPort, readAdoptedBase } from './deployments.ts';
 import { selectorLabels, stableDeploymentName } from './labels.ts';
-import { renderHttpRoute, renderServices } from './manifests.ts';
+import { renderServices } from './manifests.ts';
 import { readAutoscaler } from './autoscalers.ts';
 import { missingReferences, podReferences } from './pod-references.ts';
 import { releaseDemand, type CapacityPhase } from './release-demand.ts';
@@ -200,7 +201,9 @@ export async function preflight(
       base ? { selector: base.selector, targetPort: adoptedTargetPort(spec, base) } : undefined,
     ),
     candidateOf(spec, releaseId, base),
-    ...(routerOf(spec).routeObject ? [renderHttpRoute(spec, ALL_STABLE, null)] : []),
+    ...[renderRoute(spec, { weights: ALL_STABLE, mirrorPercent: null })].filter(
+      (route) => route !== undefined,
+    ),
   ];
   // The dry-runs and the reads for the capacity check are independent: all at once.
   const [nodes, pods, quotas] = await Promise.all([

@@ -1,22 +1,20 @@
-// The Services and the HTTPRoute a release creates for a model: which of them exist now (asked
-// before a release creates anything), and their removal when a first release rolls back (only those
-// that did not exist before it). Idempotent: an absent object is fine.
+// The Services and the route object (HTTPRoute, VirtualService) a release creates for a model: which
+// of them exist now (asked before a release creates anything), and their removal when a first
+// release rolls back (only those that did not exist before it). Idempotent: an absent object is fine.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
-import { routerOf, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routeName, type ReleaseSpec } from '../../workflows/spec/index.ts';
+import { routeResource } from '../traffic/route-object.ts';
 import { clusterCall } from './cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from './clients.ts';
 import { trackServiceName } from './labels.ts';
-import { routeName } from './manifests.ts';
 
 export interface ReleaseObjects {
   /** Names of the model's Services (`<m>`, `<m>-stable`, `<m>-canary`) that exist. */
   services: string[];
-  /** Whether the model's HTTPRoute exists (always false with the replica-ratio router, which has none). */
+  /** Whether the model's route object exists (always false with the replica-ratio router, which has none). */
   route: boolean;
 }
-
-const ROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
 
 export function modelServiceNames(model: string): string[] {
   return [model, trackServiceName(model, 'stable'), trackServiceName(model, 'canary')];
@@ -36,10 +34,14 @@ export async function releaseObjectsPresent(
     ),
   );
   const services = names.filter((_, i) => found[i] !== undefined);
-  if (!routerOf(spec).routeObject) return { services, route: false };
+  const resource = routeResource(spec);
   const name = routeName(spec);
-  const route: unknown = await clusterCall({ verb: 'get', resource: 'httproutes', namespace, name }, () =>
-    ignoreNotFound<unknown>(clients.custom.getNamespacedCustomObject({ ...ROUTE, namespace, name })),
+  if (!resource || name === undefined) return { services, route: false };
+  const { group, version, plural } = resource;
+  const route: unknown = await clusterCall({ verb: 'get', resource: plural, namespace, name }, () =>
+    ignoreNotFound<unknown>(
+      clients.custom.getNamespacedCustomObject({ group, version, plural, namespace, name }),
+    ),
   );
   return { services, route: route !== undefined };
 }
@@ -66,10 +68,14 @@ export async function removeReleaseObjects(
       ),
     ),
   );
-  if (objects.route) {
-    const name = routeName(spec);
-    await clusterCall({ verb: 'delete', resource: 'httproutes', namespace, name }, () =>
-      ignoreNotFound(clients.custom.deleteNamespacedCustomObject({ ...ROUTE, namespace, name })),
+  const resource = routeResource(spec);
+  const name = routeName(spec);
+  if (objects.route && resource && name !== undefined) {
+    const { group, version, plural } = resource;
+    await clusterCall({ verb: 'delete', resource: plural, namespace, name }, () =>
+      ignoreNotFound(
+        clients.custom.deleteNamespacedCustomObject({ group, version, plural, namespace, name }),
+      ),
     );
   }
 }

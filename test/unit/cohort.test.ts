@@ -28,7 +28,7 @@ describe('canary.cohort', () => {
     assert.deepEqual(issuePaths(refused), [['canary', 'cohort']]);
     assert.match(
       messages(refused)[0]!,
-      /canary.cohort needs traffic.router gateway-api \(replica-ratio cannot route by request header\)/,
+      /canary.cohort needs traffic.router gateway-api or istio \(replica-ratio cannot route by request header\)/,
     );
   });
 

@@ -172,6 +172,24 @@ export function fuzzBases(namespace: string, model: string): ReleaseSpecInput[] 
         },
       },
     },
+    {
+      model,
+      namespace,
+      version: 'v5',
+      serving: { image: 'registry.example.com/triton:24.05', port: 9000 },
+      traffic: {
+        router: 'istio',
+        virtualService: model,
+        hosts: [model, `${model}.example.com`, '*.models.example.com'],
+        gateways: ['istio-system/public', 'mesh'],
+      },
+      shadow: { duration: '1m', mirrorPercent: 25 },
+      canary: {
+        steps: [{ weight: 0, hold: '1m' }, { weight: 20 }],
+        cohort: { headers: [{ name: 'x-variant', value: 'b' }] },
+      },
+      promote: { mode: 'handoff' },
+    },
   ];
 }
 

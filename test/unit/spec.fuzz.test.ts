@@ -4,7 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { renderDeployment, renderHttpRoute, renderServices } from '../../activities/kubernetes/manifests.ts';
+import { renderDeployment, renderServices } from '../../activities/kubernetes/manifests.ts';
+import { renderRoute } from '../../activities/traffic/route-object.ts';
 import { formatIssuePath, ReleaseSpec } from '../../workflows/spec/index.ts';
 import {
   describeMutation,
@@ -100,9 +101,9 @@ describe(`ReleaseSpec fuzz: ${FUZZ_RUNS} seeded mutations`, () => {
           qualityScores: { a: 1 },
         }),
         ...renderServices(spec),
-        ...(spec.traffic.router === 'gateway-api'
-          ? [renderHttpRoute(spec, { stable: 50, canary: 50 }, 10)]
-          : []),
+        ...[renderRoute(spec, { weights: { stable: 50, canary: 50 }, mirrorPercent: 10 })].filter(
+          (route) => route !== undefined,
+        ),
       ];
       for (const [at, value] of objects.flatMap((object) => integersIn(object))) {
         assert.ok(Math.abs(value) <= INT32_MAX, `${at} = ${value}: ${where}`);

@@ -145,7 +145,7 @@ const specArb: fc.Arbitrary<ReleaseSpecInput> = fc
     ),
     replicas: fc.integer({ min: 1, max: 20 }),
     requests: fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }),
-    router: fc.constantFrom('gateway-api' as const, 'replica-ratio' as const),
+    router: fc.constantFrom('gateway-api' as const, 'istio' as const, 'replica-ratio' as const),
     gateNames: fc.uniqueArray(dnsLabelArb(20), { maxLength: 4 }),
     shadow: fc.option(fc.record({ duration: durationArb, mirrorPercent: fc.integer({ min: 1, max: 100 }) }), {
       nil: undefined,
@@ -168,8 +168,8 @@ const specArb: fc.Arbitrary<ReleaseSpecInput> = fc
         serving: { image: parts.image, replicas: parts.replicas, resources: { requests: parts.requests } },
         traffic: { router: parts.router },
         build: { gates: pick(0).filter((name) => !judges.has(name)) },
-        // Mirrored traffic needs the gateway-api router.
-        ...(parts.shadow && parts.router === 'gateway-api'
+        // Mirrored traffic needs a router that mirrors (gateway-api, istio).
+        ...(parts.shadow && parts.router !== 'replica-ratio'
           ? { shadow: { ...parts.shadow, gates: pick(4) } }
           : {}),
         ...(parts.steps ? { canary: { steps: parts.steps, gates: pick(8) } } : {}),
@@ -211,6 +211,10 @@ describe('ReleaseSpec properties', () => {
         assert.equal(result.data.model, input.model);
         if (result.data.traffic.router === 'gateway-api')
           assert.equal(result.data.traffic.route, input.model);
+        if (result.data.traffic.router === 'istio') {
+          assert.equal(result.data.traffic.virtualService, input.model);
+          assert.deepEqual(result.data.traffic.hosts, [input.model]);
+        }
         const weights = (result.data.canary?.steps ?? []).flatMap((s) => ('weight' in s ? [s.weight] : []));
         assert.deepEqual(
           weights,

@@ -21,6 +21,16 @@ describe('router capabilities', () => {
         candidateFullSize: true,
         verifiesWeights: true,
       },
+      istio: {
+        weights: 'per-request',
+        mirror: true,
+        handoff: true,
+        adopt: true,
+        headerMatches: true,
+        routeObject: true,
+        candidateFullSize: true,
+        verifiesWeights: false,
+      },
       'replica-ratio': {
         weights: 'ready-replicas',
         mirror: false,
@@ -38,7 +48,7 @@ describe('router capabilities', () => {
     const spec = { ...replicaRatio, serving: { ...minimal.serving, deploymentRef: 'fraud-detector' } };
     assert.deepEqual(issuePaths(spec), [['serving', 'deploymentRef']]);
     assert.deepEqual(messages(spec), [
-      "serving.deploymentRef needs traffic.router gateway-api (replica-ratio splits traffic by one Service over both tracks, which needs Slipway's labels on the adopted pods)",
+      "serving.deploymentRef needs traffic.router gateway-api or istio (replica-ratio splits traffic by one Service over both tracks, which needs Slipway's labels on the adopted pods)",
     ]);
   });
 
@@ -46,7 +56,7 @@ describe('router capabilities', () => {
     const spec = { ...replicaRatio, promote: { mode: 'handoff' } };
     assert.deepEqual(issuePaths(spec), [['promote', 'mode']]);
     assert.deepEqual(messages(spec), [
-      'promote.mode handoff needs traffic.router gateway-api (replica-ratio cannot send 100% of traffic to the candidate)',
+      'promote.mode handoff needs traffic.router gateway-api or istio (replica-ratio cannot send 100% of traffic to the candidate)',
     ]);
   });
 
@@ -54,7 +64,7 @@ describe('router capabilities', () => {
     const spec = { ...replicaRatio, shadow: { duration: '5m' } };
     assert.deepEqual(issuePaths(spec), [['shadow']]);
     assert.deepEqual(messages(spec), [
-      'shadow needs traffic.router gateway-api (replica-ratio cannot mirror traffic)',
+      'shadow needs traffic.router gateway-api or istio (replica-ratio cannot mirror traffic)',
     ]);
   });
 
@@ -62,7 +72,25 @@ describe('router capabilities', () => {
     const both = { ...replicaRatio, shadow: { duration: '5m' }, promote: { mode: 'handoff' } };
     assert.deepEqual(issuePaths(both), [['shadow'], ['promote', 'mode']]);
     assert.equal(ReleaseSpec.safeParse({ ...both, traffic: { router: 'gateway-api' } }).success, true);
+    assert.equal(ReleaseSpec.safeParse({ ...both, traffic: { router: 'istio' } }).success, true);
     assert.equal(ReleaseSpec.safeParse({ ...replicaRatio, promote: { mode: 'rolling' } }).success, true);
+  });
+
+  it('refuses nothing the istio router can do: every feature the table guards', () => {
+    const everything = {
+      ...minimal,
+      traffic: { router: 'istio' },
+      serving: { ...minimal.serving, deploymentRef: 'fraud-detector' },
+      shadow: { duration: '5m' },
+      canary: { steps: [{ weight: 20 }], cohort: { headers: [{ name: 'x-model-variant', value: 'b' }] } },
+      promote: { mode: 'handoff' },
+    } as const;
+    const parsed = ReleaseSpec.safeParse(everything);
+    assert.equal(parsed.success, true, parsed.success ? '' : JSON.stringify(parsed.error.issues));
+    assert.deepEqual(unsupportedByRouter(parsed.data), []);
+    for (const [capability, allowed] of Object.entries(ROUTER_CAPABILITIES.istio))
+      if (capability !== 'weights' && capability !== 'verifiesWeights')
+        assert.equal(allowed, true, capability);
   });
 
   it('gives the workflow the same rule with paths as users write them', () => {
@@ -76,12 +104,12 @@ describe('router capabilities', () => {
     assert.deepEqual(unsupportedByRouter({ ...accepted, traffic: { router: 'replica-ratio' } }), [
       {
         path: 'shadow',
-        message: 'shadow needs traffic.router gateway-api (replica-ratio cannot mirror traffic)',
+        message: 'shadow needs traffic.router gateway-api or istio (replica-ratio cannot mirror traffic)',
       },
       {
         path: 'promote.mode',
         message:
-          'promote.mode handoff needs traffic.router gateway-api (replica-ratio cannot send 100% of traffic to the candidate)',
+          'promote.mode handoff needs traffic.router gateway-api or istio (replica-ratio cannot send 100% of traffic to the candidate)',
       },
     ]);
   });

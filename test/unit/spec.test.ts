@@ -381,7 +381,7 @@ describe('ReleaseSpec: bad specs fail at exact paths', () => {
       push(['serving', 'env'], { name: 'LOG_LEVEL', value: 'debug' }),
       [['serving', 'env', 1, 'name']],
     ],
-    ['an unknown router', { ...minimal, traffic: { router: 'istio' } }, [['traffic', 'router']]],
+    ['an unknown router', { ...minimal, traffic: { router: 'linkerd' } }, [['traffic', 'router']]],
     [
       'a bad route name',
       { ...minimal, traffic: { router: 'gateway-api', route: 'Fraud_Route' } },

@@ -46,6 +46,7 @@ export {
   gatesFor,
   isFirstWeightStep,
   plannedStages,
+  routeKind,
   routeName,
   weightBefore,
 } from './lookup.ts';

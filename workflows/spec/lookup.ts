@@ -82,7 +82,26 @@ export function canaryHoldMs(spec: ReleaseSpec): number {
   return total;
 }
 
-/** The HTTPRoute name (gateway-api), or undefined for the replica-ratio router. */
+/** The route object's name: HTTPRoute (gateway-api), VirtualService (istio); none for replica-ratio. */
 export function routeName(spec: ReleaseSpec): string | undefined {
-  return 'route' in spec.traffic ? spec.traffic.route : undefined;
+  switch (spec.traffic.router) {
+    case 'gateway-api':
+      return spec.traffic.route;
+    case 'istio':
+      return spec.traffic.virtualService;
+    case 'replica-ratio':
+      return undefined;
+  }
+}
+
+/** The kind of route object the spec's router applies, as messages name it; none for replica-ratio. */
+export function routeKind(spec: ReleaseSpec): 'HTTPRoute' | 'VirtualService' | undefined {
+  switch (spec.traffic.router) {
+    case 'gateway-api':
+      return 'HTTPRoute';
+    case 'istio':
+      return 'VirtualService';
+    case 'replica-ratio':
+      return undefined;
+  }
 }

@@ -8,7 +8,7 @@ import { PromoteSpec } from './promotion.ts';
 import { routerIssues } from './router-capabilities.ts';
 import { ServingSpec } from './serving.ts';
 import { BuildSpec, CanarySpec, ShadowSpec } from './stages.ts';
-import { TrafficSpec } from './traffic.ts';
+import { trafficDefaults, TrafficSpec } from './traffic.ts';
 
 const GATED_STAGES = ['build', 'shadow', 'canary'] as const;
 
@@ -93,10 +93,7 @@ export const ReleaseSpec = z
   })
   .transform((spec) => ({
     ...spec,
-    traffic:
-      spec.traffic.router === 'gateway-api'
-        ? { ...spec.traffic, route: spec.traffic.route ?? spec.model }
-        : spec.traffic,
+    traffic: trafficDefaults(spec.traffic, spec.model),
   }));
 
 export type ReleaseSpecInput = z.input<typeof ReleaseSpec>;

@@ -3,7 +3,7 @@
 // the CLI, the workflow) refuses the same specs with the same words. Pure.
 import { formatIssuePath } from './issue-path.ts';
 
-export type Router = 'gateway-api' | 'replica-ratio';
+export type Router = 'gateway-api' | 'istio' | 'replica-ratio';
 
 export interface RouterCapabilities {
   /** How a canary weight is carried out: exactly (per request) or by the share of ready replicas. */
@@ -17,9 +17,9 @@ export interface RouterCapabilities {
    * existing Deployment can be adopted without restarting a pod (serving.deploymentRef needs it).
    */
   adopt: boolean;
-  /** Can send a cohort by request header to the candidate (HTTPRoute `matches`). */
+  /** Can send a cohort by request header to the candidate (HTTPRoute `matches`, VirtualService `match`). */
   headerMatches: boolean;
-  /** Routes through a route object Slipway applies (an HTTPRoute), which a rollback restores. */
+  /** Routes through a route object Slipway applies (HTTPRoute, VirtualService), which a rollback restores. */
   routeObject: boolean;
   /** The candidate runs at full size from its deployment (weights move traffic, not replicas). */
   candidateFullSize: boolean;
@@ -38,6 +38,17 @@ export const ROUTER_CAPABILITIES: Readonly<Record<Router, RouterCapabilities>> =
     routeObject: true,
     candidateFullSize: true,
     verifiesWeights: true,
+  },
+  // No status to read back: istiod reports none unless its config status is on, and none runs locally.
+  istio: {
+    weights: 'per-request',
+    mirror: true,
+    handoff: true,
+    adopt: true,
+    headerMatches: true,
+    routeObject: true,
+    candidateFullSize: true,
+    verifiesWeights: false,
   },
   'replica-ratio': {
     weights: 'ready-replicas',
