@@ -271,6 +271,16 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
       'Service/dry-canary',
       'Service/dry-stable',
     ]);
+    // The istio router's VirtualService is dry-run as well (its CRD's strict schema, the API's RBAC).
+    const istio = await kube.preflight({
+      releaseId: 'dry-run',
+      spec: ReleaseSpec.parse({
+        ...releaseSpec({ namespace: managed.name, model: 'dry', version: 'v1' }),
+        traffic: { router: 'istio', gateways: ['istio-system/public-gw'] },
+      }),
+    });
+    assert.ok(istio.objects.includes('VirtualService/dry'), istio.objects.join(', '));
+    assert.ok(!istio.objects.includes('HTTPRoute/dry'), istio.objects.join(', '));
     // Refused, whichever of the dry-runs and reads the apiserver answers first: never retried.
     await assert.rejects(
       kube.preflight({ releaseId: 'dry-run', spec: spec(unmanaged.name) }),
@@ -375,6 +385,31 @@ describe('infra/k8s installed: least-privilege RBAC that is enough', () => {
         'slipway-api',
         { namespace: m, verb: 'patch', group: 'gateway.networking.k8s.io', resource: 'httproutes' },
         true,
+      ],
+      [
+        'slipway-worker',
+        { namespace: m, verb: 'delete', group: 'networking.istio.io', resource: 'virtualservices' },
+        true,
+      ],
+      [
+        'slipway-worker',
+        {
+          namespace: unmanaged.name,
+          verb: 'patch',
+          group: 'networking.istio.io',
+          resource: 'virtualservices',
+        },
+        false,
+      ],
+      [
+        'slipway-api',
+        { namespace: m, verb: 'patch', group: 'networking.istio.io', resource: 'virtualservices' },
+        true,
+      ],
+      [
+        'slipway-api',
+        { namespace: m, verb: 'delete', group: 'networking.istio.io', resource: 'virtualservices' },
+        false,
       ],
       ['slipway-api', { verb: 'list', resource: 'nodes' }, true],
       ['slipway-api', { namespace: m, verb: 'delete', group: 'apps', resource: 'deployments' }, false],
