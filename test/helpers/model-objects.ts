@@ -1,6 +1,7 @@
 // What a release may touch for one model, read from the real cluster so that tests can compare it
 // before a release and after its rollback: the stable Deployment (its whole spec, labels and Slipway
-// annotations), the three Services and the HTTPRoute. Also: what is left of a model, a narrow
+// annotations), the three Services and the route (an HTTPRoute, or the VirtualService of the istio
+// router). Also: what is left of a model, a narrow
 // ServiceAccount identity, an instant Prometheus query, and polling a release's status.
 import * as k8s from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -37,6 +38,8 @@ export interface ServicePicture {
 }
 
 export interface RoutePicture {
+  /** HTTPRoute or VirtualService. */
+  kind: string;
   uid: string | undefined;
   spec: Json;
   labels: Json;
@@ -48,7 +51,25 @@ export interface ModelObjects {
   route: RoutePicture | undefined;
 }
 
-const ROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
+/** The route object a model's router applies: an HTTPRoute (the default) or a VirtualService. */
+export interface RouteKind {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+}
+export const HTTP_ROUTE: RouteKind = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'httproutes',
+  kind: 'HTTPRoute',
+};
+export const VIRTUAL_SERVICE: RouteKind = {
+  group: 'networking.istio.io',
+  version: 'v1',
+  plural: 'virtualservices',
+  kind: 'VirtualService',
+};
 
 export function serviceNames(model: string): string[] {
   return [model, `${model}-stable`, `${model}-canary`];
@@ -63,16 +84,20 @@ async function readRoute(
   ns: TestNamespace,
   namespace: string,
   name: string,
+  kind: RouteKind,
 ): Promise<RouteObject | undefined> {
-  return (await ns.custom.getNamespacedCustomObject({ ...ROUTE, namespace, name }).catch(() => undefined)) as
-    RouteObject | undefined;
+  const { group, version, plural } = kind;
+  return (await ns.custom
+    .getNamespacedCustomObject({ group, version, plural, namespace, name })
+    .catch(() => undefined)) as RouteObject | undefined;
 }
 
-/** Reads the model's stable Deployment, Services and HTTPRoute as they are now. */
+/** Reads the model's stable Deployment, Services and route (an HTTPRoute unless told) as they are now. */
 export async function readModelObjects(
   ns: TestNamespace,
   namespace: string,
   model: string,
+  routeKind: RouteKind = HTTP_ROUTE,
 ): Promise<ModelObjects> {
   const d = await ns.apps.readNamespacedDeployment({ name: model, namespace }).catch(() => undefined);
   const deployment: DeploymentPicture | undefined = d && {
@@ -104,8 +129,9 @@ export async function readModelObjects(
       labels: plain(s.metadata?.labels ?? {}),
     };
   }
-  const r = await readRoute(ns, namespace, model);
+  const r = await readRoute(ns, namespace, model, routeKind);
   const route: RoutePicture | undefined = r && {
+    kind: routeKind.kind,
     uid: r.metadata?.uid,
     spec: plain(r.spec),
     labels: plain(r.metadata?.labels ?? {}),
@@ -166,18 +192,24 @@ export function differences(before: ModelObjects, after: ModelObjects, notes: st
     if (ips.length > 0 || a.uid !== b.uid)
       notes.push(`Service ${name}: ${a.uid !== b.uid ? 'recreated; ' : ''}${ips.join('; ')}`);
   }
+  const kind = (before.route ?? after.route)?.kind ?? 'HTTPRoute';
   if (!before.route || !after.route) {
     if (before.route !== after.route)
-      found.push(`HTTPRoute: ${before.route ? 'present' : 'absent'} → ${after.route ? 'present' : 'absent'}`);
+      found.push(`${kind}: ${before.route ? 'present' : 'absent'} → ${after.route ? 'present' : 'absent'}`);
   } else {
-    compare('HTTPRoute spec', before.route.spec, after.route.spec);
-    compare('HTTPRoute labels', before.route.labels, after.route.labels);
+    compare(`${kind} spec`, before.route.spec, after.route.spec);
+    compare(`${kind} labels`, before.route.labels, after.route.labels);
   }
   return found;
 }
 
-/** What of the model is still in the cluster: Deployments, ReplicaSets, Services, the HTTPRoute. */
-export async function modelLeftovers(ns: TestNamespace, namespace: string, model: string): Promise<string[]> {
+/** What of the model is still in the cluster: Deployments, ReplicaSets, Services, the route. */
+export async function modelLeftovers(
+  ns: TestNamespace,
+  namespace: string,
+  model: string,
+  routeKind: RouteKind = HTTP_ROUTE,
+): Promise<string[]> {
   const left: string[] = [];
   for (const name of [model, `${model}-canary`]) {
     if (await ns.apps.readNamespacedDeployment({ name, namespace }).catch(() => undefined))
@@ -192,7 +224,7 @@ export async function modelLeftovers(ns: TestNamespace, namespace: string, model
     if (await ns.core.readNamespacedService({ name, namespace }).catch(() => undefined))
       left.push(`Service ${name}`);
   }
-  if (await readRoute(ns, namespace, model)) left.push(`HTTPRoute ${model}`);
+  if (await readRoute(ns, namespace, model, routeKind)) left.push(`${routeKind.kind} ${model}`);
   return left;
 }
 
