@@ -69,7 +69,10 @@ export async function startRelease(
   const text = await readSpecFile(options.file);
   // The same validation as the API's and the workflow's: a bad spec never leaves this machine.
   const validated = validateReleaseSpec(parseYaml(text));
-  if (!validated.ok) throw new CliError(`the release spec is invalid: ${validated.summary}`, ExitCode.usage);
+  if (!validated.ok) {
+    const what = validated.unsupported ? 'cannot be carried out' : 'is invalid';
+    throw new CliError(`the release spec ${what}: ${validated.summary}`, ExitCode.usage);
+  }
   const query = new URLSearchParams();
   if (options.dryRun) query.set('dryRun', 'true');
   if (options.supersede) query.set('supersede', 'true');

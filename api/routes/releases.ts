@@ -65,7 +65,10 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (
       authorize(request, 'deploy');
       const validated = validateReleaseSpec(request.body);
       if (!validated.ok) {
-        throw new ProblemError(400, `the release spec is invalid: ${validated.summary}`, {
+        // A well-formed spec asking for what its strategy or router cannot do is a 422, a malformed one a 400.
+        const status = validated.unsupported ? 422 : 400;
+        const what = validated.unsupported ? 'cannot be carried out' : 'is invalid';
+        throw new ProblemError(status, `the release spec ${what}: ${validated.summary}`, {
           issues: validated.issues,
         });
       }

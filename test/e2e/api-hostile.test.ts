@@ -182,6 +182,45 @@ describe('API: hostile input', () => {
     );
   });
 
+  it('a well-formed spec its strategy or router cannot carry out is a 422 at the path, on dry-run and start', async () => {
+    const { canary: _canary, ...noCanary } = good;
+    const blueGreenByRatio = {
+      ...noCanary,
+      traffic: { router: 'replica-ratio' },
+      strategy: { type: 'blueGreen' },
+    };
+    for (const start of [false, true]) {
+      const send = (body: unknown) =>
+        start ? call(api, 'POST', '/v1/releases', { token: api.tokens.admin, body }) : post(body);
+      isProblem(
+        await send(blueGreenByRatio),
+        422,
+        /cannot be carried out: strategy\.type: strategy blueGreen needs traffic\.router/,
+        'strategy.type',
+      );
+      isProblem(
+        await send({ ...good, strategy: { type: 'rolling' } }),
+        422,
+        /canary steps need strategy\.type canary/,
+        'canary',
+      );
+      isProblem(
+        await send({ ...noCanary, strategy: { type: 'recreate' }, shadow: { duration: '5m' } }),
+        422,
+        /shadow mirrors traffic to a candidate/,
+        'shadow',
+      );
+      isProblem(
+        await send({ ...good, traffic: { router: 'replica-ratio' }, promote: { mode: 'handoff' } }),
+        422,
+        undefined,
+        'promote.mode',
+      );
+      // A malformed part beside an unsupported one: the spec is invalid (400), with both paths.
+      isProblem(await send({ ...blueGreenByRatio, version: 'Not A Label!' }), 400, /is invalid/, 'version');
+    }
+  });
+
   it('missing or wrong tokens are 401; roles and namespaces are enforced (403)', async () => {
     isProblem(await call(api, 'GET', '/v1/releases'), 401, /Authorization/);
     isProblem(await call(api, 'GET', '/v1/releases', { token: 'not-a-token' }), 401, /not valid/);

@@ -121,6 +121,7 @@ describe('ReleaseSpec: good specs', () => {
         onDrift: 'refuse',
       },
       traffic: { router: 'gateway-api', route: 'sentiment' },
+      strategy: { type: 'canary' },
       gates: [],
     });
   });

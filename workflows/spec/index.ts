@@ -26,7 +26,14 @@ export {
   slipwayEnv,
 } from './serving.ts';
 export { quantityValue } from './quantities.ts';
+export { expectedDowntime, type ExpectedDowntime } from './downtime.ts';
 export type { CanaryStep } from './stages.ts';
+export {
+  DEFAULT_PREVIEW_HEADERS,
+  type HeaderMatches,
+  type StrategySpec,
+  type StrategyType,
+} from './strategy.ts';
 export { WEEKDAYS, type Freeze, type PromotionWindow, type Weekday } from './promotion.ts';
 export {
   GATE_PROVIDERS,
@@ -39,8 +46,10 @@ export {
 export type { HeaderValue, PrometheusRange } from './gate-providers.ts';
 export {
   canaryHoldMs,
+  candidateHeaders,
   canaryWeights,
   finalCanaryWeight,
+  firstReleaseGates,
   gateByName,
   gateProvider,
   gatesFor,

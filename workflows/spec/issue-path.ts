@@ -1,4 +1,5 @@
-// Zod issue paths as users write them. Pure.
+// Zod issue paths as users write them, and the mark of an issue that is a combination the
+// strategy or router cannot carry out. Pure.
 
 /** A zod issue path as users write it: `canary.steps[2].weight`, `serving.resources.requests["nvidia.com/gpu"]`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
@@ -10,3 +11,9 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   }
   return text;
 }
+
+/**
+ * The `params` key of an issue whose spec is well-formed but asks for what its strategy or router
+ * cannot do (the API answers 422 when every issue is such, 400 otherwise).
+ */
+export const UNSUPPORTED = 'unsupportedCombination';

@@ -2,6 +2,7 @@
 import type { GateProvider, GateSpec } from './gates.ts';
 import type { ReleaseSpec } from './release-spec.ts';
 import type { CanaryStep, PauseStep, WeightStep } from './stages.ts';
+import type { HeaderMatches } from './strategy.ts';
 
 /** The stages that evaluate gates listed in the spec. */
 type GatedStage = 'build' | 'shadow' | 'canary';
@@ -103,5 +104,32 @@ export function routeKind(spec: ReleaseSpec): 'HTTPRoute' | 'VirtualService' | u
       return 'VirtualService';
     case 'replica-ratio':
       return undefined;
+  }
+}
+
+/**
+ * The request headers a route sends to the candidate whatever the weights: the canary's A/B cohort,
+ * or blue-green's preview. Undefined when the spec has neither.
+ */
+export function candidateHeaders(spec: ReleaseSpec): HeaderMatches | undefined {
+  if (spec.strategy.type === 'blueGreen') return spec.strategy.preview.headers;
+  return spec.canary?.cohort?.headers;
+}
+
+/**
+ * The gates a model's first release measures once its version serves (there is nothing to compare
+ * with or switch from): the canary's, or the strategy's own.
+ */
+export function firstReleaseGates(spec: ReleaseSpec): string[] {
+  switch (spec.strategy.type) {
+    case 'canary':
+      return spec.canary?.gates ?? [];
+    case 'rolling':
+    case 'recreate':
+      return spec.strategy.gates ?? [];
+    case 'blueGreen':
+      return [
+        ...new Set([...(spec.strategy.preview.gates ?? []), ...(spec.strategy.afterSwitch?.gates ?? [])]),
+      ];
   }
 }

@@ -3,11 +3,13 @@
 // router can do what the spec asks (workflows/spec/router-capabilities.ts).
 import { z } from 'zod';
 import { GateSpec } from './gates.ts';
+import { UNSUPPORTED } from './issue-path.ts';
 import { dnsLabel, labelValue, modelName } from './names.ts';
 import { PromoteSpec } from './promotion.ts';
 import { routerIssues } from './router-capabilities.ts';
 import { ServingSpec } from './serving.ts';
 import { BuildSpec, CanarySpec, ShadowSpec } from './stages.ts';
+import { strategyGates, strategyIssues, StrategySpec } from './strategy.ts';
 import { trafficDefaults, TrafficSpec } from './traffic.ts';
 
 const GATED_STAGES = ['build', 'shadow', 'canary'] as const;
@@ -19,6 +21,7 @@ export const ReleaseSpec = z
     version: labelValue,
     serving: ServingSpec,
     traffic: TrafficSpec.default({ router: 'gateway-api' }),
+    strategy: StrategySpec.default({ type: 'canary' }),
     build: BuildSpec.optional(),
     shadow: ShadowSpec.optional(),
     canary: CanarySpec.optional(),
@@ -54,21 +57,28 @@ export const ReleaseSpec = z
         listed.add(name);
       });
     }
-    const verified = new Set<string>();
-    spec.promote?.verify?.gates.forEach((name, index) => {
-      const path = ['promote', 'verify', 'gates', index];
-      const gate = defined.get(name);
-      if (!gate) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is not defined in gates` });
-      else if (verified.has(name))
-        ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
-      else if ('judge' in gate)
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `gate ${name} is a judge of candidate against stable: after the promotion there is only one version to measure`,
-        });
-      verified.add(name);
-    });
+    // Gates measured where only one version serves: no judge of candidate against stable there.
+    const oneVersionLists = [
+      { path: ['promote', 'verify', 'gates'], names: spec.promote?.verify?.gates ?? [], oneVersion: true },
+      ...strategyGates(spec.strategy),
+    ];
+    for (const list of oneVersionLists) {
+      const listed = new Set<string>();
+      list.names.forEach((name, index) => {
+        const path = [...list.path, index];
+        const gate = defined.get(name);
+        if (!gate) ctx.addIssue({ code: 'custom', path, message: `gate ${name} is not defined in gates` });
+        else if (listed.has(name))
+          ctx.addIssue({ code: 'custom', path, message: `gate ${name} is listed twice` });
+        else if ('judge' in gate && list.oneVersion)
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `gate ${name} is a judge of candidate against stable: there is only one version to measure there`,
+          });
+        listed.add(name);
+      });
+    }
     spec.gates.forEach((gate, index) => {
       if (!('regression' in gate) || gate.regression === undefined) return;
       if (spec.build?.gates?.includes(gate.name)) return;
@@ -89,7 +99,9 @@ export const ReleaseSpec = z
         path: ['serving', 'deploymentRef'],
         message: `${spec.model}-canary is the name of ${spec.model}'s candidate Deployment: it cannot be the stable one`,
       });
-    for (const issue of routerIssues(spec)) ctx.addIssue({ code: 'custom', ...issue });
+    // Well-formed, but asking for what the strategy or the router cannot do (the API's 422).
+    for (const issue of [...strategyIssues(spec), ...routerIssues(spec)])
+      ctx.addIssue({ code: 'custom', ...issue, params: { [UNSUPPORTED]: true } });
   })
   .transform((spec) => ({
     ...spec,

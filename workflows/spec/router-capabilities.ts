@@ -74,6 +74,7 @@ export interface RoutedSpec {
   promote?: { mode?: 'rolling' | 'handoff' } | undefined;
   canary?: { cohort?: unknown } | undefined;
   serving?: { deploymentRef?: string | undefined } | undefined;
+  strategy?: { type: string } | undefined;
 }
 
 interface Feature {
@@ -108,6 +109,20 @@ const FEATURES: readonly Feature[] = [
     what: 'canary.cohort',
     needs: 'headerMatches',
     cannot: 'cannot route by request header',
+  },
+  {
+    path: ['strategy', 'type'],
+    uses: (spec) => spec.strategy?.type === 'blueGreen',
+    what: 'strategy blueGreen',
+    needs: 'headerMatches',
+    cannot: 'cannot route the preview by request header',
+  },
+  {
+    path: ['strategy', 'type'],
+    uses: (spec) => spec.strategy?.type === 'blueGreen',
+    what: 'strategy blueGreen',
+    needs: 'handoff',
+    cannot: 'cannot switch all traffic to the candidate at once',
   },
   {
     path: ['serving', 'deploymentRef'],

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { annotations, imageReference, dnsLabel } from './names.ts';
+import { HeaderMatches } from './strategy.ts';
 import { intIn, keyedUnion, LONGEST_WAIT, positiveDuration } from './zod-shapes.ts';
 
 const gateNames = z.array(dnsLabel).optional();
@@ -52,28 +53,11 @@ const CanaryStep = keyedUnion(
 );
 export type CanaryStep = z.output<typeof CanaryStep>;
 
-/** An HTTP header name (RFC 9110 token), as Gateway API's HTTPHeaderName. */
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
-
 /**
  * A/B cohort: requests carrying all these headers (exact values) go to the candidate during the
  * whole canary, whatever the step's weight; the other requests follow the weights.
  */
-const CohortSpec = z.strictObject({
-  headers: z
-    .array(
-      z.strictObject({
-        name: z
-          .string()
-          .min(1)
-          .max(256)
-          .regex(HEADER_NAME, 'must be an HTTP header name such as x-model-variant'),
-        value: z.string().min(1).max(4096),
-      }),
-    )
-    .min(1, 'a cohort needs at least one header')
-    .max(16, 'at most 16 headers'),
-});
+const CohortSpec = z.strictObject({ headers: HeaderMatches });
 
 export const CanarySpec = z
   .strictObject({

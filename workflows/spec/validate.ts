@@ -2,7 +2,7 @@
 // CLI before it sends, the workflow): the parsed spec, or its issues with the paths users write
 // and one sentence naming them. Pure.
 import type { z } from 'zod';
-import { formatIssuePath } from './issue-path.ts';
+import { formatIssuePath, UNSUPPORTED } from './issue-path.ts';
 import { ReleaseSpec } from './release-spec.ts';
 
 export interface SpecIssue {
@@ -11,7 +11,14 @@ export interface SpecIssue {
 }
 
 export type SpecValidation =
-  { ok: true; spec: ReleaseSpec } | { ok: false; issues: SpecIssue[]; summary: string };
+  | { ok: true; spec: ReleaseSpec }
+  | {
+      ok: false;
+      issues: SpecIssue[];
+      summary: string;
+      /** Every issue is a combination the strategy or router cannot carry out (well-formed otherwise). */
+      unsupported: boolean;
+    };
 
 export function specIssues(error: z.ZodError): SpecIssue[] {
   return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
@@ -26,5 +33,10 @@ export function validateReleaseSpec(input: unknown): SpecValidation {
   const parsed = ReleaseSpec.safeParse(input);
   if (parsed.success) return { ok: true, spec: parsed.data };
   const issues = specIssues(parsed.error);
-  return { ok: false, issues, summary: summarizeIssues(issues) };
+  const unsupported = parsed.error.issues.every(
+    (issue) =>
+      issue.code === 'custom' &&
+      (issue.params as Record<string, unknown> | undefined)?.[UNSUPPORTED] === true,
+  );
+  return { ok: false, issues, summary: summarizeIssues(issues), unsupported };
 }
