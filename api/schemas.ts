@@ -3,7 +3,14 @@
 // outcomes, pause reasons, actions) are workflows/vocabulary.ts's.
 import { z } from 'zod';
 import { dnsLabel, modelName } from '../workflows/spec/index.ts';
-import { OUTCOMES, PAUSE_REASONS, PHASES, RELEASE_ACTIONS, STAGES } from '../workflows/vocabulary.ts';
+import {
+  OUTCOMES,
+  PAUSE_REASONS,
+  PHASES,
+  RELEASE_ACTIONS,
+  STAGES,
+  STRATEGIES,
+} from '../workflows/vocabulary.ts';
 
 export const ReleaseParams = z.strictObject({ namespace: dnsLabel, model: modelName });
 
@@ -114,6 +121,15 @@ export const ReleaseStatusDoc = z
     approvals: z.array(z.unknown()).optional(),
     timeline: z.array(z.unknown()).optional(),
     outcome: ReleaseOutcome.optional(),
+    strategy: z.enum(STRATEGIES).optional().meta({ description: 'strategy.type of the spec' }),
+    downtime: z
+      .looseObject({ since: z.string(), expectedSeconds: z.number(), message: z.string() })
+      .optional()
+      .meta({ description: 'A recreate is under way: no version serves until the new one is ready' }),
+    warmStandby: z
+      .looseObject({ version: z.string(), until: z.string() })
+      .optional()
+      .meta({ description: 'Blue-green after the switch: the old version is kept warm until `until`' }),
   })
   .meta({
     id: 'ReleaseStatus',

@@ -2,7 +2,7 @@
 // plain change lines when stdout is not a terminal (changeLines). Pure: status in, lines out. Every
 // field beyond the release's identity may be absent (a release that failed before it could run, or
 // one recorded by an older worker) and is then left out.
-import { FORWARD_STAGES } from '../workflows/vocabulary.ts';
+import { FORWARD_STAGES, FORWARD_STAGES_OF, STRATEGIES, type Strategy } from '../workflows/vocabulary.ts';
 import type { MeasurementView, StatusView } from './status-view.ts';
 
 const BAR_WIDTH = 30;
@@ -37,9 +37,12 @@ export function weightsBar(weights: { stable: number; canary: number }, width = 
 }
 
 function stageLine(status: StatusView): string {
-  const forward: readonly string[] = FORWARD_STAGES;
+  const strategy = (STRATEGIES as readonly string[]).includes(status.strategy ?? '')
+    ? (status.strategy as Strategy)
+    : undefined;
+  const forward: readonly string[] = strategy ? FORWARD_STAGES_OF[strategy] : FORWARD_STAGES;
   const current = forward.indexOf(status.stage);
-  const parts = FORWARD_STAGES.map((stage, index) => {
+  const parts = forward.map((stage, index) => {
     if (status.stage === 'done') return status.outcome?.result === 'Promoted' ? `${stage} ✓` : stage;
     if (current >= 0 && index < current) return `${stage} ✓`;
     if (index === current) return `[${stage}]`;
@@ -103,6 +106,14 @@ export function renderStatus(status: StatusView, approveHint?: string): string[]
   if (status.step)
     lines.push(`step     ${status.step.index}/${status.step.total} ${status.step.description}`);
   if (status.weights) lines.push(`traffic  ${weightsBar(status.weights)}`);
+  if (status.downtime)
+    lines.push(
+      `downtime since ${clock(status.downtime.since)}, expected up to ${status.downtime.expectedSeconds}s: ${status.downtime.message}`,
+    );
+  if (status.warmStandby)
+    lines.push(
+      `standby  ${status.warmStandby.version} kept warm until ${clock(status.warmStandby.until)}: a rollback flips the route back`,
+    );
   if (status.mirrorPercent !== undefined && status.mirrorPercent !== null) {
     lines.push(`mirror   ${status.mirrorPercent}% of requests mirrored to ${status.version}`);
   }

@@ -79,6 +79,9 @@ export const StatusView = z.object({
       at: z.string().optional(),
     })
     .optional(),
+  strategy: z.string().optional(),
+  downtime: z.object({ since: z.string(), expectedSeconds: z.number(), message: z.string() }).optional(),
+  warmStandby: z.object({ version: z.string(), until: z.string() }).optional(),
   startedAt: z.string().optional(),
   updatedAt: z.string().optional(),
 });

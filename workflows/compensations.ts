@@ -12,7 +12,7 @@
 // Their activities retry until they succeed (see `compensation` in activities.ts), so a rollback
 // always finishes, also on another worker after a crash (Temporal replays the records).
 import { CancellationScope, log } from '@temporalio/workflow';
-import type { StableSnapshot } from '../activities/kubernetes/deployments.ts';
+import type { RestoreOptions, StableSnapshot } from '../activities/kubernetes/deployments.ts';
 import { compensation } from './activities.ts';
 import type { ReleaseRun } from './release-run.ts';
 import { routeKind, routeName, routerOf, type ReleaseSpec } from './spec/index.ts';
@@ -69,17 +69,34 @@ export class Compensations {
     });
   }
 
-  /** The stable Deployment is about to change: put it back as `snapshot` recorded it. */
-  stableMayChange(snapshot: StableSnapshot): void {
+  /**
+   * The stable Deployment is about to change: put it back as `snapshot` recorded it. A rolling
+   * update (`pauseFirst`) is paused before it is restored; a recreate (`oneVersionAtATime`) is
+   * restored with strategy Recreate, then given its recorded strategy back once the old version runs.
+   */
+  stableMayChange(snapshot: StableSnapshot, options: RestoreOptions = {}): void {
     const { spec } = this;
+    const how = options.oneVersionAtATime
+      ? ' (re-created: one version at a time, no version serves until it is ready)'
+      : options.pauseFirst
+        ? ' (rollout paused, then the previous template restored)'
+        : '';
+    const restore = () =>
+      options.pauseFirst || options.oneVersionAtATime
+        ? compensation.restoreStable({ spec, snapshot, options })
+        : compensation.restoreStable({ spec, snapshot });
     this.record({
       name: 'stable',
       says: snapshot.exists
-        ? `stable Deployment restored to ${snapshot.version ?? 'its previous template'}`
+        ? `stable Deployment restored to ${snapshot.version ?? 'its previous template'}${how}`
         : 'stable Deployment deleted (there was none before)',
       undo: async () => {
-        await compensation.restoreStable({ spec, snapshot });
-        if (snapshot.exists) await this.awaitStableRollout().catch(() => undefined);
+        await restore();
+        if (!snapshot.exists) return;
+        await this.awaitStableRollout().catch(() => undefined);
+        // The same template again: only the strategy changes, no pod restarts.
+        if (options.oneVersionAtATime && snapshot.strategy?.type !== 'Recreate')
+          await compensation.restoreStable({ spec, snapshot });
       },
     });
   }

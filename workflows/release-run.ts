@@ -103,6 +103,7 @@ export class ReleaseRun {
       measurements: [],
       approvals: [],
       timeline: [],
+      strategy: spec.strategy.type,
       startedAt: now,
       updatedAt: now,
     };

@@ -40,10 +40,12 @@ import {
 import { ReleaseRun, type ReleasePolicy } from './release-run.ts';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec/index.ts';
 import { adoptStage } from './stages/adopt.ts';
+import { blueGreenStages } from './stages/blue-green.ts';
 import { buildStage } from './stages/build.ts';
 import { deployCandidate } from './stages/candidate.ts';
 import { canaryStage } from './stages/canary.ts';
 import { firstReleaseStage } from './stages/first-release.ts';
+import { inPlaceStage } from './stages/in-place.ts';
 import { promoteStage } from './stages/promote.ts';
 import { shadowStage } from './stages/shadow.ts';
 import type { Measurement } from './gates/evaluation.ts';
@@ -217,6 +219,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       }
       if (snapshot.adopted?.unchanged) {
         await adoptStage(run, snapshot);
+        return;
+      }
+      // Strategies other than canary came after releases were running; an older spec is a canary.
+      if (spec.strategy.type === 'rolling' || spec.strategy.type === 'recreate') {
+        await inPlaceStage(run, snapshot);
+        return;
+      }
+      if (spec.strategy.type === 'blueGreen') {
+        await blueGreenStages(run, snapshot);
         return;
       }
       await run.enterStage(

@@ -2,7 +2,7 @@
 // phase, paused, waitingFor, pauseReasons and pendingDecision are derived (release-run.ts refresh).
 import type { GateState, Measurement } from './gates/evaluation.ts';
 import type { PauseCondition, PendingDecision, WaitingFor } from './state/pause-conditions.ts';
-import type { Outcome, Phase, Stage } from './vocabulary.ts';
+import type { Outcome, Phase, Stage, Strategy } from './vocabulary.ts';
 
 export type { Outcome, Phase, Stage } from './vocabulary.ts';
 export type { PauseCondition, PendingDecision, WaitingFor } from './state/pause-conditions.ts';
@@ -67,6 +67,12 @@ export interface ReleaseStatus {
     decidingMeasurement?: Measurement;
     at: string;
   };
+  /** How the release replaces the stable version (`strategy.type`; absent in older releases: canary). */
+  strategy?: Strategy;
+  /** A recreate is under way: no version serves until the new one is ready. */
+  downtime?: { since: string; expectedSeconds: number; message: string };
+  /** Blue-green after the switch: the old version still runs, unchanged, and a rollback is a route flip. */
+  warmStandby?: { version: string; until: string };
   startedAt: string;
   updatedAt: string;
 }

@@ -1,12 +1,27 @@
 // The words a release is described with, shared by the workflow, the API and the CLI: one list each
 // of stages, phases, outcomes, pause reasons and the actions people take. Plain data, no I/O.
 
-/** The stages a release goes through, in order; `rollback` and `done` end it. */
-export const STAGES = ['build', 'shadow', 'canary', 'promote', 'rollback', 'done'] as const;
+/**
+ * The stages a release goes through, in order; `rollback` and `done` end it. `preview` is
+ * blue-green's (the candidate behind its preview before the switch).
+ */
+export const STAGES = ['build', 'shadow', 'preview', 'canary', 'promote', 'rollback', 'done'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** The stages that move a release forward (what a progress bar shows). */
+/** The stages that move a canary release forward (what a progress bar shows). */
 export const FORWARD_STAGES = ['build', 'shadow', 'canary', 'promote'] as const satisfies readonly Stage[];
+
+/** The ways a release replaces the stable version (`strategy.type`). */
+export const STRATEGIES = ['canary', 'rolling', 'recreate', 'blueGreen'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** The stages that move a release of each strategy forward. */
+export const FORWARD_STAGES_OF: Readonly<Record<Strategy, readonly Stage[]>> = {
+  canary: FORWARD_STAGES,
+  blueGreen: ['build', 'shadow', 'preview', 'promote'],
+  rolling: ['build', 'promote'],
+  recreate: ['build', 'promote'],
+};
 
 /** How a release ended. `Failed`: it ended before it could change anything (e.g. an invalid spec). */
 export const OUTCOMES = ['Promoted', 'RolledBack', 'Failed'] as const;

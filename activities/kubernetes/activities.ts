@@ -24,6 +24,7 @@ import {
   ensureServices,
   removeCandidate,
   restoreStable,
+  type RestoreOptions,
   type StableSnapshot,
 } from './deployments.ts';
 import { recordEvent, type ReleaseEvent } from './events.ts';
@@ -144,8 +145,12 @@ export function createKubernetesActivities(
     },
 
     /** Puts the stable Deployment back as recorded, with the release annotation of the release that made it. */
-    async restoreStable(input: { spec: ReleaseSpec; snapshot: StableSnapshot }): Promise<void> {
-      await restoreStable(clients, input.spec, input.snapshot);
+    async restoreStable(input: {
+      spec: ReleaseSpec;
+      snapshot: StableSnapshot;
+      options?: RestoreOptions;
+    }): Promise<void> {
+      await restoreStable(clients, input.spec, input.snapshot, input.options);
     },
 
     async removeCandidate({ spec }: { spec: ReleaseSpec }): Promise<void> {

@@ -30,6 +30,7 @@ import {
   FIELD_MANAGER,
   LABEL_MANAGED_BY,
   LABEL_TEMPLATE_HASH,
+  selectorLabels,
   slipwayPodAnnotations,
   stableDeploymentName,
 } from './labels.ts';
@@ -227,9 +228,11 @@ async function restoreAdopted(
   spec: ReleaseSpec,
   snapshot: StableSnapshot,
   current: V1Deployment,
+  options: RestoreOptions,
 ): Promise<void> {
   const name = stableDeploymentName(spec);
   const ops: JsonPatchOp[] = [{ op: 'replace', path: '/spec/template', value: snapshot.template }];
+  if (options.pauseFirst) ops.push({ op: 'add', path: '/spec/paused', value: snapshot.paused ?? false });
   if (spec.serving.replicas !== undefined && !snapshot.autoscaled && snapshot.replicas !== undefined)
     ops.push({ op: 'add', path: '/spec/replicas', value: snapshot.replicas });
   // `add` sets a member whether or not it is there; absent means Kubernetes' default.
@@ -250,6 +253,36 @@ async function restoreAdopted(
   );
 }
 
+/** How a restore goes, beyond putting the recorded Deployment back. */
+export interface RestoreOptions {
+  /**
+   * Pause the rollout first (`kubectl rollout pause`), so that nothing rolls forward while the
+   * restore is retried; the restore itself sets `paused` back as it was (strategy rolling).
+   */
+  pauseFirst?: boolean;
+  /**
+   * Restore with strategy Recreate, whatever was recorded: the version that runs stops before the
+   * recorded one starts (strategy recreate: two versions do not fit). The recorded strategy is put
+   * back by a second restore without this option once the rollout is done.
+   */
+  oneVersionAtATime?: boolean;
+}
+
+/** `spec.paused: true` on a Deployment (a rollout in progress stops where it is). */
+async function pauseRollout(clients: KubernetesClients, namespace: string, name: string): Promise<void> {
+  await clusterCall({ verb: 'patch', resource: 'deployments', namespace, name }, () =>
+    clients.apps.patchNamespacedDeployment(
+      {
+        name,
+        namespace,
+        body: [{ op: 'add', path: '/spec/paused', value: true }],
+        fieldManager: FIELD_MANAGER,
+      },
+      JSON_PATCH,
+    ),
+  );
+}
+
 /**
  * Puts the stable Deployment back exactly as recorded (labels, template, strategy, replicas,
  * Slipway's annotations); when there was none, deletes it.
@@ -258,6 +291,7 @@ export async function restoreStable(
   clients: KubernetesClients,
   spec: ReleaseSpec,
   snapshot: StableSnapshot,
+  options: RestoreOptions = {},
 ): Promise<void> {
   const name = stableDeploymentName(spec);
   if (!snapshot.exists || !snapshot.template) {
@@ -266,6 +300,7 @@ export async function restoreStable(
     return;
   }
   const current = await readStableDeployment(clients, spec);
+  if (options.pauseFirst && current) await pauseRollout(clients, spec.namespace, name);
   if (snapshot.adopted) {
     // The adopted Deployment was deleted meanwhile: nothing of it to patch back (said in the status).
     if (!current)
@@ -273,7 +308,7 @@ export async function restoreStable(
         `Deployment ${spec.namespace}/${name} no longer exists: it cannot be restored`,
         FailureType.NotFound,
       );
-    await restoreAdopted(clients, spec, snapshot, current);
+    await restoreAdopted(clients, spec, snapshot, current, options);
     return;
   }
   // Older snapshots did not record the annotations: theirs were the release and the scores.
@@ -294,9 +329,16 @@ export async function restoreStable(
     },
     spec: {
       ...(snapshot.autoscaled || snapshot.replicas === undefined ? {} : { replicas: snapshot.replicas }),
-      selector: current?.spec?.selector ?? { matchLabels: snapshot.template.metadata?.labels ?? {} },
+      // Deleted meanwhile: re-created with the recorded selector (older snapshots: Slipway's own).
+      selector: current?.spec?.selector ??
+        snapshot.selector ?? { matchLabels: selectorLabels(spec.model, 'stable') },
       template: snapshot.template,
-      ...(snapshot.strategy ? { strategy: snapshot.strategy } : {}),
+      ...(options.oneVersionAtATime
+        ? { strategy: { type: 'Recreate' } }
+        : snapshot.strategy
+          ? { strategy: snapshot.strategy }
+          : {}),
+      ...(options.pauseFirst ? { paused: snapshot.paused ?? false } : {}),
       ...(snapshot.progressDeadlineSeconds === undefined
         ? {}
         : { progressDeadlineSeconds: snapshot.progressDeadlineSeconds }),

@@ -7,6 +7,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import {
+  candidateHeaders,
   type Container,
   DEFAULT_CONTAINER,
   PROBE_FIELDS,
@@ -91,13 +92,17 @@ export function renderDeployment(spec: ReleaseSpec, options: RenderDeploymentOpt
         ? {}
         : { revisionHistoryLimit: serving.revisionHistoryLimit }),
       ...(serving.minReadySeconds === undefined ? {} : { minReadySeconds: serving.minReadySeconds }),
-      strategy: {
-        type: 'RollingUpdate',
-        rollingUpdate: {
-          maxSurge: serving.rollingUpdate.maxSurge,
-          maxUnavailable: serving.rollingUpdate.maxUnavailable,
-        },
-      },
+      // strategy recreate: the old pods stop before the new ones start (one version at a time).
+      strategy:
+        spec.strategy.type === 'recreate' && options.track === 'stable'
+          ? { type: 'Recreate' }
+          : {
+              type: 'RollingUpdate',
+              rollingUpdate: {
+                maxSurge: serving.rollingUpdate.maxSurge,
+                maxUnavailable: serving.rollingUpdate.maxUnavailable,
+              },
+            },
       template: {
         ...template,
         metadata: {
@@ -224,8 +229,8 @@ export function routeName(spec: ReleaseSpec): string {
 
 /**
  * The HTTPRoute with Slipway's fields only (server-side apply with field manager `slipway`): the
- * weighted backendRefs and the RequestMirror filter, and — with `cohort` during a canary that has
- * one — a rule before them sending requests with the cohort's headers to the candidate (a rule with
+ * weighted backendRefs and the RequestMirror filter, and — with `cohort`, when the spec has an A/B
+ * cohort or a blue-green preview — a rule before them sending requests with those headers to the candidate (a rule with
  * header matches is more specific than one without: Gateway API gives it precedence). parentRefs are
  * set only when the spec names them, so users may own them (and hostnames) with their own manager.
  */
@@ -235,7 +240,7 @@ export function renderHttpRoute(
   mirrorPercent: number | null,
   cohort = false,
 ): HttpRoute {
-  const headers = cohort ? spec.canary?.cohort?.headers : undefined;
+  const headers = cohort ? candidateHeaders(spec) : undefined;
   const { model, namespace, serving } = spec;
   const port = serving.port;
   const parentRefs = 'parentRefs' in spec.traffic ? spec.traffic.parentRefs : undefined;

@@ -2,7 +2,10 @@
 // follows workflows/stages/candidate.ts and the routers (gateway-api: full size from its deployment;
 // replica-ratio: each step's share, activities/traffic/replica-ratio.ts); the promotion rolls the
 // stable Deployment with the spec's rollingUpdate (maxSurge new pods beside the old ones, rounded
-// up as Kubernetes does), and `handoff` keeps the candidate at full size meanwhile.
+// up as Kubernetes does), and `handoff` (and blue-green's switch) keeps the candidate at full size
+// meanwhile. Without a candidate, strategy rolling adds only its surge, and recreate nothing beyond
+// what runs: its new pods take the place the old ones free (on the same nodes if the template asks
+// for the same resources and placement; a recreate that changes them is not modelled).
 import { routerOf, servingReplicas, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { candidateReplicasFor } from '../traffic/replica-ratio.ts';
 
@@ -44,10 +47,15 @@ export function releaseDemand(
   replicas = servingReplicas(spec),
 ): DemandPart[] {
   if (!stableRuns) return [{ what: 'stable (first release)', pods: replicas }];
-  const before = candidatePeak(spec, replicas);
-  const handoff = spec.promote?.mode === 'handoff';
-  const during = handoff ? Math.max(before, replicas) : before;
   const surge = surgePods(spec.serving.rollingUpdate.maxSurge, replicas);
+  // No candidate: a rolling update adds its surge; a recreate's new pods take the old ones' place.
+  if (spec.strategy.type === 'rolling')
+    return [{ what: 'rolling update surge', pods: surge }].filter((p) => p.pods > 0);
+  if (spec.strategy.type === 'recreate') return [];
+  const before = candidatePeak(spec, replicas);
+  // Blue-green's switch is a handoff: the candidate at full size serves while the stable rolls.
+  const handoff = spec.promote?.mode === 'handoff' || spec.strategy.type === 'blueGreen';
+  const during = handoff ? Math.max(before, replicas) : before;
   const parts: DemandPart[] =
     phase === 'release'
       ? [{ what: handoff ? 'candidate (full size for the handoff)' : 'candidate', pods: during }]

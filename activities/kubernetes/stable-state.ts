@@ -5,6 +5,7 @@
 import type {
   V1Deployment,
   V1DeploymentStrategy,
+  V1LabelSelector,
   V1ManagedFieldsEntry,
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
@@ -43,10 +44,14 @@ export interface StableSnapshot {
   /** The Deployment's labels, template, strategy and progress deadline as they were. */
   labels?: Record<string, string>;
   template?: V1PodTemplateSpec;
+  /** Its selector (immutable: a Deployment deleted meanwhile is re-created with the same one). */
+  selector?: V1LabelSelector;
   strategy?: V1DeploymentStrategy;
   progressDeadlineSeconds?: number;
   revisionHistoryLimit?: number;
   minReadySeconds?: number;
+  /** The Deployment was paused (`kubectl rollout pause`); absent when it was not. */
+  paused?: boolean;
   /** An HPA scales the stable Deployment: Slipway must not set replicas. */
   autoscaled: boolean;
   /** The build-gate scores recorded when the stable version was released (gate → value). */
@@ -193,6 +198,7 @@ export async function captureStableState(
     ...(version === undefined ? {} : { version }),
     ...(deployment?.replicas === undefined ? {} : { replicas: deployment.replicas }),
     ...(deployment?.template ? { template: deployment.template } : {}),
+    ...(deployment?.selector ? { selector: deployment.selector } : {}),
     ...(deployment?.strategy ? { strategy: deployment.strategy } : {}),
     ...(deployment?.progressDeadlineSeconds === undefined
       ? {}
@@ -201,6 +207,7 @@ export async function captureStableState(
       ? {}
       : { revisionHistoryLimit: deployment.revisionHistoryLimit }),
     ...(deployment?.minReadySeconds === undefined ? {} : { minReadySeconds: deployment.minReadySeconds }),
+    ...(deployment?.paused ? { paused: true } : {}),
     ...(qualityScores ? { qualityScores } : {}),
     ...(releaseAnnotation === undefined ? {} : { releaseAnnotation }),
     ...(drift ? { drift } : {}),

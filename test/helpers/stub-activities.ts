@@ -68,6 +68,8 @@ export interface FakeCluster {
   objects: { services: string[]; route: boolean };
   /** Build Jobs that exist, by name. */
   jobs: string[];
+  /** The route sends the spec's header matches (cohort, preview) to the candidate. */
+  headerRoute?: boolean;
 }
 
 export function stubActivities(options: StubOptions) {
@@ -254,8 +256,9 @@ export function stubActivities(options: StubOptions) {
       if (failure) throw ApplicationFailure.nonRetryable(failure, FailureType.RolloutFailed);
       return `${track} rolled out`;
     },
-    async restoreStable({ snapshot }) {
-      calls.push('restoreStable');
+    async restoreStable({ snapshot, options: how }) {
+      const named = Object.keys(how ?? {}).filter((k) => how?.[k as keyof typeof how]);
+      calls.push(named.length ? `restoreStable:${named.join(',')}` : 'restoreStable');
       cluster.stable = snapshot.exists ? (snapshot.version ?? null) : null;
       recordScores(snapshot.qualityScores);
     },
@@ -280,10 +283,11 @@ export function stubActivities(options: StubOptions) {
     async recordEvent({ reason }: { reason: string }) {
       events.push(reason);
     },
-    async setTrafficWeights({ spec, weights }) {
+    async setTrafficWeights({ spec, weights, cohort }) {
       calls.push(`setTrafficWeights:${weights.canary}`);
       if (spec.traffic.router === 'gateway-api') cluster.objects.route = true;
       cluster.weights = weights;
+      cluster.headerRoute = cohort ?? false;
     },
     async verifyTrafficWeights({ weights }) {
       return cluster.weights.canary === weights.canary;
@@ -296,6 +300,7 @@ export function stubActivities(options: StubOptions) {
       calls.push('resetTraffic');
       cluster.weights = { stable: 100, canary: 0 };
       cluster.mirror = null;
+      cluster.headerRoute = false;
     },
     async currentTraffic() {
       return { weights: cluster.weights, mirrorPercent: cluster.mirror };

@@ -111,6 +111,22 @@ describe('slipway CLI: usage and exit codes', () => {
     assert.equal(stderr.trimEnd().split('\n').length, 1);
   });
 
+  it('exit 2 for a spec its strategy cannot carry out, saying so, before any request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+    const file = join(dir, 'unsupported.yaml');
+    writeFileSync(
+      file,
+      'model: fraud\nnamespace: ml\nversion: v2\nserving: { image: "triton:1" }\nstrategy: { type: rolling }\ncanary: { steps: [{ weight: 10 }] }\n',
+    );
+    const { code, stderr } = await cli('release', 'start', '-f', file);
+    assert.equal(code, 2, stderr);
+    assert.match(
+      stderr,
+      /^slipway: the release spec cannot be carried out: canary: canary steps need strategy\.type canary/,
+    );
+    assert.equal(stderr.trimEnd().split('\n').length, 1);
+  });
+
   it('exit 4 when the API cannot be reached; --help exits 0', async () => {
     const down = await cli('status', 'ml/fraud');
     assert.equal(down.code, 4);
@@ -168,6 +184,35 @@ describe('slipway CLI: live view', () => {
       lines.join('\n'),
     );
     assert.ok(lines.includes('         approve with: slipway approve ml/fraud'));
+  });
+
+  it('draws each strategy’s own stages, a recreate’s downtime and a blue-green’s warm standby', () => {
+    const recreate = renderStatus(
+      status({
+        stage: 'promote',
+        strategy: 'recreate',
+        downtime: { since: '2026-11-22T16:00:06Z', expectedSeconds: 330, message: 'no version serves' },
+      }),
+    );
+    assert.equal(recreate[1], 'stages   build ✓ → [promote]');
+    assert.ok(
+      recreate.includes('downtime since 16:00:06, expected up to 330s: no version serves'),
+      recreate.join('\n'),
+    );
+    const blueGreen = renderStatus(
+      status({
+        stage: 'promote',
+        strategy: 'blueGreen',
+        warmStandby: { version: 'v1', until: '2026-11-22T16:10:06Z' },
+      }),
+    );
+    assert.equal(blueGreen[1], 'stages   build ✓ → shadow ✓ → preview ✓ → [promote]');
+    assert.ok(blueGreen.includes('standby  v1 kept warm until 16:10:06: a rollback flips the route back'));
+    // An unknown strategy (a newer server) falls back to the canary's stages.
+    assert.equal(
+      renderStatus(status({ stage: 'canary', strategy: 'bigBang' as ReleaseStatus['strategy'] }))[1],
+      'stages   build ✓ → shadow ✓ → [canary] → promote',
+    );
   });
 
   it('shows every pause reason, who paused, an undecided gate and a pending promote-now', () => {

@@ -10,6 +10,7 @@ import { waitForTrack } from './rollout.ts';
 import { untilGatesPass } from './gates.ts';
 import { awaitPromotionGoAhead } from './promote.ts';
 import { verifiesAfterPromotion, verifyStage } from './verify.ts';
+import { firstReleaseGates } from '../spec/index.ts';
 
 export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   const { spec } = run;
@@ -31,7 +32,7 @@ export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapsho
   await kube.setTrafficWeights({ spec, weights: { stable: 100, canary: 0 } });
   run.status.weights = { stable: 100, canary: 0 };
   run.trafficTookEffect();
-  await untilGatesPass(run, spec.canary?.gates ?? [], true);
+  await untilGatesPass(run, firstReleaseGates(spec), true);
   if (verifiesAfterPromotion(run)) await verifyStage(run, undefined);
   run.compensations.settled('stable', 'created-objects');
 }

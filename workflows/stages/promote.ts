@@ -50,7 +50,7 @@ async function waitForPromotionWindow(run: ReleaseRun): Promise<void> {
  * Capacity can change during a long canary: what the promotion adds (the rolling update's surge, or
  * handoff's candidate at full size) must still fit, or the release rolls back before stable moves.
  */
-async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
+export async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
   // Added after releases were running: older runs checked capacity in build only.
   if (!patched('capacity-before-promotion')) return;
   const verdict = await kube.checkCapacity({
@@ -62,7 +62,7 @@ async function checkCapacityAgain(run: ReleaseRun): Promise<void> {
 }
 
 /** A hand scale of the stable during the release is overridden by the promotion: say so. */
-async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
+export async function noteHandScaledStable(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   // Nothing is overridden when the spec leaves replicas to the adopted Deployment's own manager.
   const replicas = replicasToApply(run.spec);
   if (snapshot.autoscaled || replicas === undefined || !patched('note-hand-scaled-stable')) return;
@@ -108,6 +108,16 @@ export async function promoteStage(run: ReleaseRun, snapshot: StableSnapshot): P
     await setCanaryWeight(run, 100);
     run.note(`handoff: 100% of traffic on ${spec.version} while the stable Deployment rolls`);
   }
+  await rollStableToCandidate(run, snapshot);
+}
+
+/**
+ * The stable Deployment rolls to the candidate's template; once it serves the new version the
+ * route goes back to it and the candidate is removed (canary's promotion, blue-green's after its
+ * `scaleDownDelay`). Then the post-promotion verification, if any.
+ */
+export async function rollStableToCandidate(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
+  const { spec } = run;
   // From here on a rollback must also put the stable Deployment back as it was.
   run.compensations.stableMayChange(snapshot);
   await kube.deployStable({
