@@ -4,15 +4,11 @@
 // Prints a JSON document and a table. `npm run bench -- api [--requests 400] [--concurrency 16]`
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
-import { createActivities } from '../activities/index.ts';
 import { createKubernetesClients } from '../activities/kubernetes/clients.ts';
 import { buildApp } from '../api/app.ts';
 import { sha256Hex, TokenAuthenticator } from '../api/auth/tokens.ts';
 import { releaseSpec } from '../test/helpers/release-fixtures.ts';
+import { startLocalBench } from './local-worker.ts';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } },
@@ -20,29 +16,8 @@ const { values } = parseArgs({
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233';
-const kc = new k8s.KubeConfig();
-kc.loadFromDefault();
-const core = kc.makeApiClient(k8s.CoreV1Api);
-const namespace = `api-bench-${Date.now().toString(36)}`;
-await core.createNamespace({ body: { metadata: { name: namespace } } });
-const client = new Client({ connection: await Connection.connect({ address }) });
-const taskQueue = `api-bench-${process.pid}`;
-const worker = await Worker.create({
-  connection: await NativeConnection.connect({ address }),
-  taskQueue,
-  workflowBundle: await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('ERROR'),
-  }),
-  activities: createActivities({
-    kubernetes: createKubernetesClients(kc),
-    prometheusUrl: process.env.PROMETHEUS_URL,
-    temporalClient: client,
-  }),
-});
-const running = worker.run();
+const bench = await startLocalBench('api-bench', { withTemporalClient: true });
+const { kc, client, namespace, taskQueue } = bench;
 const token = 'bench-token';
 const app = await buildApp({
   client,
@@ -118,7 +93,5 @@ try {
     console.log(`| ${name} | ${r.requests} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.perSecond} |`);
 } finally {
   await app.close();
-  worker.shutdown();
-  await running;
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await bench.close();
 }

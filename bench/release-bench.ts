@@ -7,42 +7,18 @@
 // Prints a JSON document and a table. `npm run bench -- --runs 5`
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
-import { createKubernetesClients } from '../activities/kubernetes/clients.ts';
 import { statusQuery } from '../workflows/messages.ts';
 import { release } from '../workflows/release.ts';
 import { releaseSpec } from '../test/helpers/release-fixtures.ts';
-import { fileURLToPath } from 'node:url';
+import { startLocalBench, summary } from './local-worker.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 const HOLD_MS = 1_000;
 const STEPS = [10, 25, 50, 75];
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233';
-const kc = new k8s.KubeConfig();
-kc.loadFromDefault();
-const core = kc.makeApiClient(k8s.CoreV1Api);
-const namespace = `bench-${Date.now().toString(36)}`;
-await core.createNamespace({ body: { metadata: { name: namespace } } });
-const client = new Client({ connection: await Connection.connect({ address }) });
-const taskQueue = `bench-${process.pid}`;
-const worker = await Worker.create({
-  connection: await NativeConnection.connect({ address }),
-  taskQueue,
-  workflowBundle: await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('ERROR'),
-  }),
-  activities: createActivities({
-    kubernetes: createKubernetesClients(kc),
-    prometheusUrl: process.env.PROMETHEUS_URL,
-  }),
-});
-const running = worker.run();
+const bench = await startLocalBench('bench');
+const { kc, client, namespace, taskQueue } = bench;
 
 async function runRelease(
   model: string,
@@ -124,20 +100,9 @@ try {
     watcher.stop();
   }
 } finally {
-  worker.shutdown();
-  await running;
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await bench.close();
 }
 
-const summary = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    n: s.length,
-    median: s[Math.floor((s.length - 1) / 2)] ?? NaN,
-    p90: s[Math.floor(0.9 * (s.length - 1))] ?? NaN,
-    worst: s[s.length - 1] ?? NaN,
-  };
-};
 const figures = {
   benchmark: 'release-workflow',
   runs,
