@@ -5,11 +5,11 @@
 // whole list is its owner's). Other fields (`exportTo`, `tcp`, `tls`…) may belong to users.
 //
 // `spec.http`, in order (Istio takes the first route whose match holds):
-// 1. with `cohort`, when the spec has an A/B cohort: a route matching those
+// 1. with `cohort`, when the spec has an A/B cohort or a blue-green preview: a route matching those
 //    headers (exact values) to `<model>-canary`;
 // 2. the weighted route: `<model>-stable` and `<model>-canary` with their weights (percent), and
 //    during shadow a mirror to `<model>-canary` of `mirrorPercentage` of its requests.
-import type { ReleaseSpec } from '../../workflows/spec/index.ts';
+import { candidateHeaders, type ReleaseSpec } from '../../workflows/spec/index.ts';
 import { LABEL_MANAGED_BY, LABEL_NAME, trackServiceName } from '../kubernetes/labels.ts';
 import type { TrafficState, TrafficWeights } from './router.ts';
 
@@ -72,7 +72,7 @@ export function renderVirtualService(spec: ReleaseSpec, state: TrafficState): Vi
     host: trackServiceName(model, track),
     port: { number: spec.serving.port },
   });
-  const headers = state.cohort ? spec.canary?.cohort?.headers : undefined;
+  const headers = state.cohort ? candidateHeaders(spec) : undefined;
   const mirror = state.mirrorPercent;
   return {
     apiVersion: `${VIRTUAL_SERVICE.group}/${VIRTUAL_SERVICE.version}`,
