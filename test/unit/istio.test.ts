@@ -207,6 +207,17 @@ describe('traffic.router istio: the VirtualService', () => {
     );
   });
 
+  it("routes blue-green's preview headers to the candidate as it does a cohort", () => {
+    const blueGreen = ReleaseSpec.parse(istio({}, { strategy: { type: 'blueGreen' } }));
+    const vs = renderVirtualService(blueGreen, {
+      weights: { stable: 100, canary: 0 },
+      mirrorPercent: null,
+      cohort: true,
+    });
+    assert.deepEqual(vs.spec.http[0]?.match, [{ headers: { 'x-slipway-preview': { exact: 'true' } } }]);
+    assert.deepEqual(virtualServiceState(vs, blueGreen).cohort, true);
+  });
+
   it('reads back what it rendered: weights, mirror percent, header route', () => {
     for (const state of [
       { weights: { stable: 100, canary: 0 }, mirrorPercent: null, cohort: false },
