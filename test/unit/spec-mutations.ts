@@ -190,6 +190,41 @@ export function fuzzBases(namespace: string, model: string): ReleaseSpecInput[] 
       },
       promote: { mode: 'handoff' },
     },
+    {
+      model,
+      namespace,
+      version: 'v6',
+      serving: { ...serving, replicas: 1 },
+      strategy: { type: 'recreate', gates: ['error-rate'], hold: '2m' },
+      gates: gates.slice(0, 1),
+    },
+    {
+      model,
+      namespace,
+      version: 'v7',
+      serving,
+      strategy: { type: 'rolling', gates: ['error-rate'] },
+      promote: { verify: { duration: '5m', gates: ['error-rate'] } },
+      gates: gates.slice(0, 1),
+    },
+    {
+      model,
+      namespace,
+      version: 'v8',
+      serving,
+      shadow: { duration: '1m', mirrorPercent: 10 },
+      strategy: {
+        type: 'blueGreen',
+        preview: {
+          headers: [{ name: 'x-slipway-preview', value: 'yes' }],
+          gates: ['error-rate'],
+          hold: '1m',
+        },
+        scaleDownDelay: '10m',
+        afterSwitch: { gates: ['error-rate'] },
+      },
+      gates: gates.slice(0, 1),
+    },
   ];
 }
 
@@ -217,7 +252,7 @@ const absurdStrings = [
   '{{ stableVersion }}', '{{nope}}', '$', '$.x', "$['a']", '$..*', 'http://x', 'http://',
   'https://evaluator.example/score', 'ftp://x', 'Europe/Berlin', 'Mars/Olympus', '09:00', '9:00', '24:00',
   '24:01', '2026-12-20T00:00:00Z', '2026-12-20', 'true', 'null', 'gateway-api', 'replica-ratio', 'handoff',
-  'rolling', 'GET', 'DELETE', 'nvidia.com/gpu', 'kubernetes.io/x', 'app.kubernetes.io/name',
+  'rolling', 'recreate', 'blueGreen', 'canary', 'istio', 'GET', 'DELETE', 'nvidia.com/gpu', 'kubernetes.io/x', 'app.kubernetes.io/name',
   'slipway.dev/track', '__proto__', 'constructor', 'toString',
 ];
 
