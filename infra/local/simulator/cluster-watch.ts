@@ -1,6 +1,7 @@
 // Keeps the simulator's picture of the cluster current through watches (informers, not polling):
 // Deployments labelled app.kubernetes.io/managed-by=slipway in all namespaces, Gateway API
-// HTTPRoutes and Istio VirtualServices. A failed watch is restarted with a growing back-off; the
+// HTTPRoutes and Istio VirtualServices; and, for other tools' pods (pod-groups.ts), Services and pods
+// labelled sim.slipway.dev/traffic=pods. A failed watch is restarted with a growing back-off; the
 // cache is kept meanwhile.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import {
   type ModelObjects,
   type RouteView,
 } from './objects.ts';
+import { POD_TRAFFIC_SELECTOR, podGroupModels, podView, serviceView } from './pod-groups.ts';
 import { virtualServiceView } from './virtual-service.ts';
 
 export const HTTPROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
@@ -52,6 +54,7 @@ function describeError(error: unknown): string {
 
 export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterWatch {
   const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   let stopped = false;
   let cachedModels: ModelObjects[] | undefined;
@@ -138,7 +141,27 @@ export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterW
     );
   const routes = customWatch(HTTPROUTE, routeView);
   const virtualServices = customWatch(VIRTUALSERVICE, virtualServiceView);
-  const all = [deployments, routes, virtualServices];
+  const services = watched(
+    'services',
+    k8s.makeInformer<k8s.V1Service>(
+      kc,
+      '/api/v1/services',
+      () => core.listServiceForAllNamespaces({ labelSelector: POD_TRAFFIC_SELECTOR }),
+      POD_TRAFFIC_SELECTOR,
+    ),
+    serviceView,
+  );
+  const pods = watched(
+    'pods',
+    k8s.makeInformer<k8s.V1Pod>(
+      kc,
+      '/api/v1/pods',
+      () => core.listPodForAllNamespaces({ labelSelector: POD_TRAFFIC_SELECTOR }),
+      POD_TRAFFIC_SELECTOR,
+    ),
+    podView,
+  );
+  const all = [deployments, routes, virtualServices, services, pods];
 
   return {
     async start() {
@@ -150,10 +173,18 @@ export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterW
       await Promise.all(all.map((w) => w.stop()));
     },
     models() {
-      cachedModels ??= groupModels(deployments.views.values(), [
+      if (cachedModels) return cachedModels;
+      const slipway = groupModels(deployments.views.values(), [
         ...routes.views.values(),
         ...virtualServices.views.values(),
       ]);
+      const others = podGroupModels(
+        services.views.values(),
+        pods.views.values(),
+        new Set(slipway.map((m) => m.key)),
+      );
+      cachedModels =
+        others.length === 0 ? slipway : [...slipway, ...others].sort((a, b) => a.key.localeCompare(b.key));
       return cachedModels;
     },
     health: () => all.map((w) => ({ ...w.health })),

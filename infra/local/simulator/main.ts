@@ -1,5 +1,6 @@
 // The traffic simulator (local stack only, never imported by production code): plays the data plane
-// for the models Slipway manages. Watches Deployments, HTTPRoutes and VirtualServices, generates each
+// for the models Slipway manages (and Services in front of other tools' pods, pod-groups.ts). Watches
+// Deployments, HTTPRoutes, VirtualServices, opted-in Services and pods, generates each
 // model's request stream every tick and serves /metrics, /healthz and /state. Configured by
 // SIMULATOR_* variables and KUBECONFIG.
 import { performance } from 'node:perf_hooks';
