@@ -5,6 +5,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/index.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { FailureType } from '../../workflows/failures.ts';
+import { routerOf } from '../../workflows/spec/index.ts';
 
 export interface StubOptions {
   /** The version serving before the release, or null for a first release. */
@@ -285,7 +286,7 @@ export function stubActivities(options: StubOptions) {
     },
     async setTrafficWeights({ spec, weights, cohort }) {
       calls.push(`setTrafficWeights:${weights.canary}`);
-      if (spec.traffic.router === 'gateway-api') cluster.objects.route = true;
+      if (routerOf(spec).routeObject) cluster.objects.route = true;
       cluster.weights = weights;
       cluster.headerRoute = cohort ?? false;
     },
