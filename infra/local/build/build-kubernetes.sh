@@ -5,6 +5,8 @@
 #   kwok                                                           (sigs.k8s.io/kwok, go install)
 # and copies CRDs out of Go modules: Gateway API (sigs.k8s.io/gateway-api), Istio's networking
 # CRDs (istio.io/api).
+# Optional target (not built by default, used by `npm run bench -- peer`):
+#   argo-rollouts                                                  (github.com/argoproj/argo-rollouts: controller + CRDs)
 # Output: $SLIPWAY_CACHE/bin/<component>-<version>/ ; a `.complete` marker makes reruns instant.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -105,6 +107,26 @@ fetch_istio_crds() {
   touch "$out/.complete"
 }
 
+# The Argo Rollouts controller, the peer of `npm run bench -- peer`. Its go.mod has replace directives
+# (so no `go install mod@v`) and needs Go >= 1.26.10: build inside a copy of the module source with the
+# Go toolchain the module proxy serves (GOTOOLCHAIN=go1.27.3, this build only). CRDs from manifests/crds.
+build_argo_rollouts() {
+  local v="$ARGO_ROLLOUTS_VERSION" out="$cache/bin/argo-rollouts-$ARGO_ROLLOUTS_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "building Argo Rollouts $v (cold build: several minutes on 2 cores)"
+  local toolchain="$ARGO_ROLLOUTS_GOTOOLCHAIN"
+  local src dir="$cache/build/argo-rollouts-$v"
+  src="$(cd "$cache" && GOTOOLCHAIN="$toolchain" go mod download -json "github.com/argoproj/argo-rollouts@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  [[ -d "$src" ]] || { echo "github.com/argoproj/argo-rollouts@$v: no module source" >&2; exit 1; }
+  rm -rf "$dir" && mkdir -p "$dir" && cp -r "$src/." "$dir/" && chmod -R u+w "$dir"
+  mkdir -p "$out/crds"
+  (cd "$dir" && GOTOOLCHAIN="$toolchain" GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath \
+    -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${v#v} -X github.com/argoproj/argo-rollouts/utils/version.gitTag=$v" \
+    -o "$out/rollouts-controller" ./cmd/rollouts-controller)
+  cp "$dir"/manifests/crds/*-crd.yaml "$out/crds/"
+  touch "$out/.complete"
+}
+
 mkdir -p "$cache/bin" "$cache/build"
 targets=("${@:-etcd kwok gateway-api istio kubernetes}")
 for t in ${targets[*]}; do
@@ -114,6 +136,7 @@ for t in ${targets[*]}; do
     gateway-api) fetch_gateway_api_crds ;;
     istio) fetch_istio_crds ;;
     kubernetes) build_kubernetes ;;
+    argo-rollouts) build_argo_rollouts ;;
     *) echo "unknown target: $t" >&2; exit 2 ;;
   esac
 done

@@ -66,3 +66,26 @@ export function ensureBinaries(config: StackConfig): Binaries {
   }
   return b;
 }
+
+/** The Argo Rollouts controller and its CRDs (the peer bench only; not part of `up`). */
+export interface ArgoRollouts {
+  controller: string;
+  crds: string;
+}
+
+export function argoRollouts(config: StackConfig): ArgoRollouts {
+  const dir = join(config.cacheDir, 'bin', `argo-rollouts-${version('ARGO_ROLLOUTS_VERSION')}`);
+  return { controller: join(dir, 'rollouts-controller'), crds: join(dir, 'crds') };
+}
+
+/** Builds Argo Rollouts on first use (several minutes cold; a no-op once cached). */
+export function ensureArgoRollouts(config: StackConfig): ArgoRollouts {
+  const a = argoRollouts(config);
+  if (!existsSync(join(a.controller, '..', '.complete'))) {
+    execFileSync('bash', [join(buildDir, 'build-kubernetes.sh'), 'argo-rollouts'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, SLIPWAY_CACHE: config.cacheDir },
+    });
+  }
+  return a;
+}
