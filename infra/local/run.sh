@@ -19,6 +19,7 @@ case "$task" in
   bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"
              if [[ "${1:-}" == api ]]; then shift; exec node bench/api-bench.ts "$@"; fi
              if [[ "${1:-}" == rollback ]]; then shift; exec node bench/rollback-bench.ts "$@"; fi
+             if [[ "${1:-}" == peer ]]; then shift; exec node bench/peer-bench.ts "$@"; fi
              exec node bench/release-bench.ts "$@" ;;
   api)       node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node api/server.ts "$@" ;;
   slipway)   exec node cli/main.ts "$@" ;;
