@@ -24,6 +24,9 @@ import { healthRoutes } from './routes/health.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { retryRoutes } from './routes/retry.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
+import { StatusCalls } from './status-calls.ts';
+import { StatusViews, type StatusViewsOptions } from './status-views.ts';
+import { temporalStatusSource } from './temporal-status-source.ts';
 
 export interface AppDeps {
   client: Client;
@@ -34,6 +37,13 @@ export interface AppDeps {
   logLevel?: string;
   /** Where logs go (default stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
+  /**
+   * `shared` (default): release statuses served from one view per release, kept current by one
+   * follower of its history; `per-reader`: every GET and every event stream asks Temporal itself
+   * (the API before shared views; SLIPWAY_STATUS_VIEW=off).
+   */
+  statusView?: 'shared' | 'per-reader';
+  statusViewOptions?: Omit<StatusViewsOptions, 'log'>;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -103,10 +113,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const registry = createApiMetrics(app);
   registerAuthentication(app, deps.authenticator);
+  const calls = new StatusCalls(registry);
+  const views =
+    deps.statusView === 'per-reader'
+      ? undefined
+      : new StatusViews(temporalStatusSource(deps.client, calls), {
+          ...deps.statusViewOptions,
+          log: app.log,
+        });
+  // After the event streams ended (preClose): no follower outlives the app, nor its connection.
+  app.addHook('onClose', async () => views?.close());
   const service = new ReleaseService({
     client: deps.client,
     taskQueue: deps.taskQueue,
     kubernetes: deps.kubernetes,
+    views,
+    calls,
   });
   await app.register(healthRoutes, {
     registry,

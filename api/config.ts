@@ -22,6 +22,8 @@ const ApiEnv = TemporalConnectionEnv.extend({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** `off`: every status read and event stream asks Temporal itself, as before shared status views. */
+  SLIPWAY_STATUS_VIEW: z.enum(['on', 'off']).default('on'),
   SLIPWAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -27,11 +27,17 @@ import { preflight, type PreflightReport } from './preflight.ts';
 import { listReleases, type ReleaseList } from './release-list.ts';
 import { readRunInput } from './release-runs.ts';
 import { readReleaseStatus, type ReleaseView } from './release-status.ts';
+import type { StatusCalls } from './status-calls.ts';
+import { pollingFeed, type StatusFeed } from './status-feed.ts';
+import type { StatusViews } from './status-views.ts';
 
 export interface ReleaseServiceDeps {
   client: Client;
   taskQueue: string;
   kubernetes: KubernetesClients;
+  /** Statuses shared by all readers; without them every read asks Temporal (SLIPWAY_STATUS_VIEW=off). */
+  views?: StatusViews | undefined;
+  calls?: StatusCalls | undefined;
 }
 
 export interface StartedRelease {
@@ -256,7 +262,17 @@ export class ReleaseService {
 
   /** The status of the model's current or latest release. */
   status(namespace: string, model: string): Promise<ReleaseView> {
-    return readReleaseStatus(this.deps.client, this.handle(namespace, model), `${namespace}/${model}`);
+    const name = `${namespace}/${model}`;
+    if (this.deps.views) return this.deps.views.read(releaseWorkflowId(namespace, model), name);
+    return readReleaseStatus(this.deps.client, this.handle(namespace, model), name, this.deps.calls);
+  }
+
+  /** The statuses of the model's release as they change, for an event stream (read `status` first). */
+  feed(namespace: string, model: string): StatusFeed {
+    const { views } = this.deps;
+    if (!views) return pollingFeed(() => this.status(namespace, model));
+    const workflowId = releaseWorkflowId(namespace, model);
+    return (listener) => views.watch(workflowId, `${namespace}/${model}`, listener);
   }
 
   async act(

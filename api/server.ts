@@ -31,6 +31,7 @@ const app = await buildApp({
   taskQueue: config.SLIPWAY_TASK_QUEUE,
   bodyLimit: config.SLIPWAY_API_BODY_LIMIT,
   logLevel: config.SLIPWAY_LOG_LEVEL,
+  statusView: config.SLIPWAY_STATUS_VIEW === 'off' ? 'per-reader' : 'shared',
 });
 
 for (const warning of deprecationWarnings(config)) app.log.warn(warning);

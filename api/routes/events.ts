@@ -1,18 +1,15 @@
-// A release's status as Server-Sent Events: the status is read every POLL_MS and sent when it
-// changed; `end` follows once the release has ended. Stops when the client goes away, and when the
-// server shuts down (`closing`), so a shutdown never waits on open streams; clients reconnect.
-import { setTimeout as sleep } from 'node:timers/promises';
+// A release's status as Server-Sent Events: `status` with the status each time it changed, `end`
+// once the release has ended, `error` (one clean sentence) when it cannot be read any more. The
+// statuses come from a StatusFeed (the shared view's follower, or a per-stream poll when shared
+// views are off). Stops when the client goes away, and when the server shuts down (`closing`), so
+// a shutdown never waits on open streams; clients reconnect.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ReleaseView } from '../ended-release.ts';
 import { ProblemError } from '../errors.ts';
+import type { StatusFeed } from '../status-feed.ts';
 import { unavailableSentence } from '../unavailable.ts';
 
-const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
-
-interface StatusLike {
-  stage?: string;
-  outcome?: unknown;
-}
 
 /** One clean sentence for a client (a ProblemError's own, never a raw client error). */
 function streamErrorDetail(error: unknown): string {
@@ -23,7 +20,7 @@ function streamErrorDetail(error: unknown): string {
 export async function followRelease(
   request: FastifyRequest,
   reply: FastifyReply,
-  read: () => Promise<StatusLike>,
+  feed: StatusFeed,
   closing: AbortSignal,
 ): Promise<void> {
   reply.hijack();
@@ -35,37 +32,50 @@ export async function followRelease(
     'x-accel-buffering': 'no',
   });
   let open = true;
-  request.raw.on('close', () => (open = false));
-  closing.addEventListener('abort', () => (open = false), { once: true });
+  const finished = Promise.withResolvers<void>();
+  const finish = () => {
+    open = false;
+    finished.resolve();
+  };
   const send = (event: string, data: string) => open && raw.write(`event: ${event}\ndata: ${data}\n\n`);
   let last = '';
   let lastWrite = Date.now();
-  try {
-    while (open) {
-      let status: StatusLike;
-      try {
-        status = await read();
-      } catch (error) {
-        send('error', JSON.stringify({ detail: streamErrorDetail(error) }));
-        request.log.warn({ err: error }, 'event stream ended by an error');
-        break;
-      }
+  request.raw.on('close', finish);
+  closing.addEventListener('abort', finish, { once: true });
+  const keepAlive = setInterval(() => {
+    if (open && Date.now() - lastWrite >= KEEPALIVE_MS) {
+      raw.write(': keep-alive\n\n');
+      lastWrite = Date.now();
+    }
+  }, KEEPALIVE_MS / 3);
+  const stop = feed({
+    view(status: ReleaseView) {
+      if (!open) return;
       const json = JSON.stringify(status);
       if (json !== last) {
         send('status', json);
         last = json;
         lastWrite = Date.now();
-      } else if (Date.now() - lastWrite > KEEPALIVE_MS) {
-        if (open) raw.write(': keep-alive\n\n');
-        lastWrite = Date.now();
       }
       if (status.outcome !== undefined || status.stage === 'done') {
         send('end', '{}');
-        break;
+        finish();
       }
-      await sleep(POLL_MS, undefined, { signal: closing }).catch(() => undefined);
-    }
+    },
+    error(error: unknown) {
+      if (!open) return;
+      send('error', JSON.stringify({ detail: streamErrorDetail(error) }));
+      request.log.warn({ err: error }, 'event stream ended by an error');
+      finish();
+    },
+  });
+  try {
+    await finished.promise;
   } finally {
+    stop();
+    clearInterval(keepAlive);
+    closing.removeEventListener('abort', finish);
+    request.raw.off('close', finish);
     raw.end();
   }
 }

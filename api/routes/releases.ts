@@ -113,7 +113,7 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (
       schema: {
         summary: 'The status of the model’s current or latest release',
         description:
-          'A release whose run ended before it could run (an invalid spec) or was terminated, timed out or cancelled has stage done, phase Failed and an outcome naming the failure.',
+          'A release whose run ended before it could run (an invalid spec) or was terminated, timed out or cancelled has stage done, phase Failed and an outcome naming the failure. Served from one view per release shared by all readers: never older than the release’s history when the request came, and never older than a status answered before.',
         params: ReleaseParams,
         response: { 200: ReleaseStatusDoc, ...problems(400, 401, 403, 404, 503) },
       },
@@ -158,7 +158,7 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (
       authorize(request, 'read', request.params.namespace);
       const { namespace, model } = request.params;
       await service.status(namespace, model); // 404 before the stream starts
-      await followRelease(request, reply, () => service.status(namespace, model), closing);
+      await followRelease(request, reply, service.feed(namespace, model), closing);
     },
   );
   done();
