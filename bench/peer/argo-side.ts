@@ -14,7 +14,8 @@ import {
 } from './scenario.ts';
 
 const GROUP = { group: 'argoproj.io', version: 'v1alpha1' } as const;
-const TEMPLATE = 'error-rate';
+/** One AnalysisTemplate per model (its query names the model). */
+const templateName = (model: string) => `error-rate-${model}`;
 
 interface RolloutStatus {
   phase?: string;
@@ -38,7 +39,7 @@ export function analysisTemplate(namespace: string, model: string): object {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AnalysisTemplate',
-    metadata: { name: TEMPLATE, namespace },
+    metadata: { name: templateName(model), namespace },
     spec: {
       args: [{ name: 'version' }],
       metrics: [
@@ -98,7 +99,10 @@ export function rollout(
       strategy: {
         canary: {
           steps: argoSteps(steps),
-          analysis: { templates: [{ templateName: TEMPLATE }], args: [{ name: 'version', value: version }] },
+          analysis: {
+            templates: [{ templateName: templateName(model) }],
+            args: [{ name: 'version', value: version }],
+          },
         },
       },
     },
