@@ -64,13 +64,15 @@ export async function readAutoscaler(
   namespace: string,
   deployment: string,
 ): Promise<Autoscaler | undefined> {
-  let items: V2HorizontalPodAutoscaler[];
-  try {
-    items = (await clients.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })).items;
-  } catch (error) {
-    if (apiStatus(error) === 403 || apiStatus(error) === 404) return undefined;
-    throw asClusterFailure(error, { verb: 'list', resource: HPAS, namespace });
-  }
+  // A worker that may not read HPAs (403), or a cluster without autoscaling/v2 (404): none.
+  const list = await clusterCall({ verb: 'list', resource: HPAS, namespace }, () =>
+    clients.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }).catch((error: unknown) => {
+      if (apiStatus(error) === 403 || apiStatus(error) === 404) return undefined;
+      throw error;
+    }),
+  );
+  if (!list) return undefined;
+  const items: V2HorizontalPodAutoscaler[] = list.items;
   const [hpa] = items
     .filter((item) => targets(item, deployment))
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));

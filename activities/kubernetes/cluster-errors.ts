@@ -2,7 +2,8 @@
 // saying what Slipway tried, on which object, and the apiserver's own reason — never the client's
 // dump of headers and body. Final failures (RBAC, quota, invalid objects, missing objects) are
 // non-retryable; the rest (conflicts, throttling, 5xx, network errors, timeouts) are retryable
-// `ClusterUnavailable` failures that Temporal's retry policy retries with backoff.
+// `ClusterUnavailable` failures that Temporal's retry policy retries with backoff — or, when the
+// apiserver said when to come back (`Retry-After` on a 429 or 503), after exactly that long.
 import { ApiException } from '@kubernetes/client-node';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
@@ -34,6 +35,29 @@ export interface ClassifiedClusterError {
   status?: number;
   /** The Status body's `reason` (Forbidden, Invalid, NotFound…), when it had one. */
   reason?: string;
+  /** The apiserver's `Retry-After` (429, 503), in milliseconds: the next attempt waits that long. */
+  retryAfterMs?: number;
+}
+
+/** The longest `Retry-After` honoured as given; a larger one waits this long (the retry policy's cap). */
+export const RETRY_AFTER_CAP_MS = 60_000;
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(
+  headers: Record<string, string> | undefined,
+  now = Date.now(),
+): number | undefined {
+  const value = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  // Delay-seconds, or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`): nothing else.
+  const seconds = /^\d+$/.test(text)
+    ? Number(text)
+    : /^[A-Za-z]{3}, /.test(text)
+      ? (Date.parse(text) - now) / 1000
+      : Number.NaN;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(RETRY_AFTER_CAP_MS, Math.max(0, Math.round(seconds * 1000)));
 }
 
 const KINDS: Record<string, string> = {
@@ -174,7 +198,15 @@ export function classifyClusterError(
       body?.message ??
         (error instanceof Error && !(error instanceof ApiException) ? error.message : `HTTP ${status}`),
     );
-    const base = { status, ...(reason ? { reason } : {}) };
+    const after =
+      error instanceof ApiException && (status === 429 || status === 503)
+        ? retryAfterMs(error.headers)
+        : undefined;
+    const base = {
+      status,
+      ...(reason ? { reason } : {}),
+      ...(after === undefined ? {} : { retryAfterMs: after }),
+    };
     const final = (type: ClusterFailureType, message: string): ClassifiedClusterError => ({
       type,
       final: true,
@@ -273,6 +305,8 @@ export function toApplicationFailure(
     message: classified.message,
     type: as ?? classified.type,
     nonRetryable: classified.final,
+    // The apiserver said when to try again: the activity's next attempt waits exactly that long.
+    ...(classified.retryAfterMs === undefined ? {} : { nextRetryDelay: classified.retryAfterMs }),
     details: [
       {
         cause: classified.type,
@@ -295,16 +329,36 @@ export function asClusterFailure(
   return toApplicationFailure(classified, target, classified.final ? options.finalAs : undefined);
 }
 
-/** Runs one call to the cluster; its errors come out classified. */
+/** Attempts of one call before its transient failure goes to Temporal's retry of the whole activity. */
+export const CALL_ATTEMPTS = 4;
+
+/** How long before the call's next attempt: the apiserver's Retry-After, else 200 ms doubling to 1.6 s. */
+function callBackoffMs(classified: ClassifiedClusterError, attempt: number): number {
+  return classified.retryAfterMs ?? 200 * 2 ** (attempt - 1);
+}
+
+/**
+ * Runs one call to the cluster; its errors come out classified. A throttled (429), failing (5xx),
+ * unreachable or slow apiserver is asked again, up to CALL_ATTEMPTS times, after its Retry-After or
+ * a short backoff — as client-go does — so that one dropped request does not restart an activity
+ * made of many. A conflict (409) is not: the caller must read again. Final errors throw at once.
+ */
 export async function clusterCall<T>(
   target: ClusterTarget,
   call: () => Promise<T>,
-  options: { finalAs?: string } = {},
+  options: { finalAs?: string; attempts?: number } = {},
 ): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw asClusterFailure(error, target, options);
+  const attempts = options.attempts ?? CALL_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const classified = classifyClusterError(error, target);
+      if (!classified) throw error;
+      if (classified.final || classified.status === 409 || attempt >= attempts)
+        throw toApplicationFailure(classified, target, classified.final ? options.finalAs : undefined);
+      await new Promise((resolve) => setTimeout(resolve, callBackoffMs(classified, attempt)));
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { V1MicroTime } from '@kubernetes/client-node';
-import { asClusterFailure } from './cluster-errors.ts';
+import { clusterCall } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 
 export interface ReleaseEvent {
@@ -22,30 +22,32 @@ export async function recordEvent(clients: KubernetesClients, event: ReleaseEven
     .readNamespacedDeployment({ name: event.deployment, namespace: event.namespace })
     .catch(() => undefined);
   const now = new V1MicroTime();
-  try {
-    await clients.events.createNamespacedEvent({
-      namespace: event.namespace,
-      body: {
-        metadata: { name: `${event.deployment}.${suffix}`, namespace: event.namespace },
-        eventTime: now,
-        type: event.type,
-        reason: event.reason,
-        note: event.note.slice(0, 1024),
-        action: event.reason,
-        reportingController: 'slipway.dev/release-controller',
-        reportingInstance: hostname().slice(0, 128),
-        regarding: {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          name: event.deployment,
-          namespace: event.namespace,
-          ...(deployment?.metadata?.uid ? { uid: deployment.metadata.uid } : {}),
+  const target = { verb: 'create', resource: 'events', namespace: event.namespace };
+  await clusterCall(target, async () => {
+    try {
+      await clients.events.createNamespacedEvent({
+        namespace: event.namespace,
+        body: {
+          metadata: { name: `${event.deployment}.${suffix}`, namespace: event.namespace },
+          eventTime: now,
+          type: event.type,
+          reason: event.reason,
+          note: event.note.slice(0, 1024),
+          action: event.reason,
+          reportingController: 'slipway.dev/release-controller',
+          reportingInstance: hostname().slice(0, 128),
+          regarding: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: event.deployment,
+            namespace: event.namespace,
+            ...(deployment?.metadata?.uid ? { uid: deployment.metadata.uid } : {}),
+          },
         },
-      },
-    });
-  } catch (error) {
-    // 409: already recorded by an earlier attempt.
-    if (apiStatus(error) !== 409)
-      throw asClusterFailure(error, { verb: 'create', resource: 'events', namespace: event.namespace });
-  }
+      });
+    } catch (error) {
+      // 409: already recorded by an earlier attempt.
+      if (apiStatus(error) !== 409) throw error;
+    }
+  });
 }

@@ -238,6 +238,29 @@ describe('cluster error classification', () => {
     }
   });
 
+  it('a 429 or 503 with Retry-After: the next attempt waits exactly that long (capped at a minute)', () => {
+    const throttled = (code: number, after: string | undefined) => {
+      const e = status(code, code === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'slow down');
+      if (after !== undefined) e.headers = { ...HEADERS, 'Retry-After': after };
+      return asClusterFailure(e, getDeployment) as ApplicationFailure;
+    };
+    assert.equal(throttled(429, '3').nextRetryDelay, 3000);
+    assert.equal(throttled(503, '0').nextRetryDelay, 0);
+    assert.equal(throttled(429, '86400').nextRetryDelay, 60_000);
+    const date = new Date(Date.now() + 5_000).toUTCString();
+    const fromDate = Number(throttled(429, date).nextRetryDelay);
+    assert.ok(fromDate > 3_000 && fromDate <= 5_000, `an HTTP date: ${fromDate} ms`);
+    // Absent or unreadable: Temporal's backoff decides.
+    assert.equal(throttled(429, undefined).nextRetryDelay, undefined);
+    assert.equal(throttled(429, 'soon').nextRetryDelay, undefined);
+    assert.equal(throttled(429, '-5').nextRetryDelay, undefined);
+    // Only where it means "come back later".
+    const conflict = status(409, 'Conflict', 'changed');
+    conflict.headers = { 'retry-after': '2' };
+    assert.equal((asClusterFailure(conflict, getDeployment) as ApplicationFailure).nextRetryDelay, undefined);
+    assert.equal(throttled(429, '3').nonRetryable, false);
+  });
+
   it('never carries the client’s dump of headers and body', () => {
     const failure = asClusterFailure(
       status(

@@ -1,0 +1,217 @@
+// A TLS proxy in front of the local kube-apiserver that injects faults as a plan says (plan.ts):
+// 429 with Retry-After, 500/503, connection resets, slow answers, watch streams cut mid-way and
+// 410 Gone when a watch resumes. Off by default: tests and benches start it and point a worker's
+// kubeconfig at it (`kubeconfigFor`), or `node infra/local/faults/main.ts` runs it on its own.
+//
+// Identity: the proxy serves with the stack's admin certificate and forwards with it; a request
+// carrying a bearer token (a ServiceAccount) is forwarded with the token and no client certificate,
+// so RBAC still applies to it. Loopback only.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpsRequest, type Agent } from 'node:https';
+import { Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultDecider, type FaultKind, type FaultPlan } from './plan.ts';
+
+export interface FaultProxyOptions {
+  upstreamPort: number;
+  pki: { caCert: string; cert: string; key: string };
+  plan: FaultPlan;
+  /** 0 (default): any free port. */
+  port?: number;
+}
+
+export interface FaultStats {
+  requests: number;
+  watches: number;
+  injected: Record<FaultKind, number>;
+  /**
+   * For each throttled request, how long until the same request (method and URL) came again, in ms:
+   * what honouring Retry-After looks like from the apiserver's side.
+   */
+  retryGapsAfterThrottleMs: number[];
+  /** The same, with the request (`GET /apis/...`), for a report. */
+  retriesAfterThrottle: Array<{ request: string; gapMs: number }>;
+}
+
+export interface FaultProxy {
+  port: number;
+  stats(): FaultStats;
+  /** Writes a kubeconfig that talks to the apiserver through the proxy; returns its path. */
+  kubeconfigFor(path: string): string;
+  close(): Promise<void>;
+}
+
+function statusBody(code: number, reason: string, message: string): string {
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  });
+}
+
+function isWatch(url: URL): boolean {
+  const watch = url.searchParams.get('watch');
+  return watch === 'true' || watch === '1' || url.pathname.includes('/watch/');
+}
+
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const ca = readFileSync(options.pki.caCert);
+  const cert = readFileSync(options.pki.cert);
+  const key = readFileSync(options.pki.key);
+  const decider = new FaultDecider(options.plan);
+  const admin: Agent = new HttpsAgent({ ca, cert, key, keepAlive: true });
+  const anonymous: Agent = new HttpsAgent({ ca, keepAlive: true });
+  const stats: FaultStats = {
+    requests: 0,
+    watches: 0,
+    injected: { throttle: 0, serverError: 0, reset: 0, slow: 0, dropWatch: 0, goneOnResume: 0 },
+    retryGapsAfterThrottleMs: [],
+    retriesAfterThrottle: [],
+  };
+  const throttledAt = new Map<string, number>();
+  let serverErrors = 0;
+
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    cutAfterMs: number | undefined,
+  ) => {
+    const headers = { ...req.headers, host: `127.0.0.1:${options.upstreamPort}` };
+    const upstream = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: options.upstreamPort,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: req.headers.authorization ? anonymous : admin,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        if (cutAfterMs !== undefined) {
+          const timer = setTimeout(() => {
+            stats.injected.dropWatch++;
+            answer.destroy();
+            res.destroy();
+          }, cutAfterMs);
+          answer.on('close', () => clearTimeout(timer));
+        }
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    upstream.end(body);
+    res.on('close', () => upstream.destroy());
+  };
+
+  // Bodies are small (objects, patches): read whole, so that a request is known by its body too.
+  const server = createServer({ cert, key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, Buffer.concat(chunks), res));
+  });
+  const handle = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'https://proxy');
+    const watch = isWatch(url);
+    stats.requests++;
+    if (watch) stats.watches++;
+    const digest = body.length ? ` ${createHash('sha256').update(body).digest('hex').slice(0, 12)}` : '';
+    const requestKey = `${req.method} ${req.url}${digest}`;
+    const since = throttledAt.get(requestKey);
+    if (since !== undefined) {
+      stats.retryGapsAfterThrottleMs.push(Date.now() - since);
+      stats.retriesAfterThrottle.push({ request: requestKey, gapMs: Date.now() - since });
+      throttledAt.delete(requestKey);
+    }
+    const decision = decider.decide({ watch, resumes: watch && url.searchParams.has('resourceVersion') });
+    const act = () => {
+      switch (decision.answer) {
+        case 'throttle': {
+          stats.injected.throttle++;
+          throttledAt.set(requestKey, Date.now());
+          res.writeHead(429, {
+            'content-type': 'application/json',
+            'retry-after': String(options.plan.throttleRetryAfterSeconds),
+          });
+          res.end(statusBody(429, 'TooManyRequests', 'Too many requests, please try again later.'));
+          return;
+        }
+        case 'serverError': {
+          stats.injected.serverError++;
+          const code = serverErrors++ % 2 === 0 ? 500 : 503;
+          res.writeHead(code, { 'content-type': 'application/json' });
+          res.end(
+            statusBody(
+              code,
+              code === 500 ? 'InternalError' : 'ServiceUnavailable',
+              'injected by the fault proxy',
+            ),
+          );
+          return;
+        }
+        case 'reset':
+          stats.injected.reset++;
+          req.socket.destroy();
+          return;
+        case 'goneOnResume': {
+          stats.injected.goneOnResume++;
+          res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+          const gone = JSON.parse(
+            statusBody(410, 'Expired', 'too old resource version (injected)'),
+          ) as object;
+          res.end(`${JSON.stringify({ type: 'ERROR', object: gone })}\n`);
+          return;
+        }
+        default:
+          forward(req, body, res, decision.cutAfterMs);
+      }
+    };
+    if (decision.delayMs > 0) {
+      stats.injected.slow++;
+      setTimeout(act, decision.delayMs);
+    } else act();
+  };
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    stats: () => structuredClone(stats),
+    kubeconfigFor(path) {
+      writeFileSync(
+        path,
+        `apiVersion: v1
+kind: Config
+clusters:
+- name: faulty
+  cluster:
+    server: https://127.0.0.1:${port}
+    certificate-authority: ${options.pki.caCert}
+users:
+- name: admin
+  user:
+    client-certificate: ${options.pki.cert}
+    client-key: ${options.pki.key}
+contexts:
+- name: faulty
+  context: { cluster: faulty, user: admin }
+current-context: faulty
+`,
+      );
+      return path;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      admin.destroy();
+      anonymous.destroy();
+    },
+  };
+}
