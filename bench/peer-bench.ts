@@ -218,7 +218,7 @@ const rows = tools.map((t) => ({
   durationMs: t.durationMs,
 }));
 const ratio = (a: number | undefined, b: number | undefined) =>
-  a !== undefined && b !== undefined && b !== 0 ? round(a / b) : null;
+  a !== undefined && b !== undefined && b > 0 && a >= 0 ? round(a / b) : null; // no ratio of a negative figure
 const [s, a] = rows;
 const ratios = {
   reaction: ratio(s?.reactionMs.median, a?.reactionMs.median),
