@@ -7,7 +7,8 @@ import { clusterCall } from '../kubernetes/cluster-errors.ts';
 import { ignoreNotFound, type KubernetesClients } from '../kubernetes/clients.ts';
 import { trackServiceName } from '../kubernetes/labels.ts';
 import { renderHttpRoute, routeName, type HttpRoute } from '../kubernetes/manifests.ts';
-import { ALL_STABLE, type TrafficRouter, type TrafficState, type TrafficWeights } from './router.ts';
+import { RouteObjectRouter } from './route-object-router.ts';
+import type { TrafficState, TrafficWeights } from './router.ts';
 
 const GROUP = 'gateway.networking.k8s.io';
 const VERSION = 'v1';
@@ -21,13 +22,14 @@ interface LiveRoute extends HttpRoute {
 }
 
 /** A router lives for one activity call (see traffic/activities.ts). */
-export class GatewayApiRouter implements TrafficRouter {
+export class GatewayApiRouter extends RouteObjectRouter {
   private readonly clients: KubernetesClients;
   private readonly spec: ReleaseSpec;
   /** The route as the API server stored it on this router's last apply (the apply's response). */
   private applied: LiveRoute | undefined;
 
   constructor(clients: KubernetesClients, spec: ReleaseSpec) {
+    super();
     this.clients = clients;
     this.spec = spec;
   }
@@ -55,25 +57,11 @@ export class GatewayApiRouter implements TrafficRouter {
     return stateOf(route, this.spec.model);
   }
 
-  private async apply(state: TrafficState): Promise<void> {
+  protected async apply(state: TrafficState): Promise<void> {
     this.applied = await serverSideApply(
       this.clients,
       renderHttpRoute(this.spec, state.weights, state.mirrorPercent, state.cohort ?? false),
     );
-  }
-
-  async setWeights(weights: TrafficWeights, options: { cohort?: boolean } = {}): Promise<void> {
-    const now = await this.current();
-    await this.apply({ weights, mirrorPercent: now?.mirrorPercent ?? null, cohort: options.cohort ?? false });
-  }
-
-  async setMirror(percent: number | null): Promise<void> {
-    const now = await this.current();
-    await this.apply({
-      weights: now?.weights ?? ALL_STABLE,
-      mirrorPercent: percent,
-      cohort: now?.cohort ?? false,
-    });
   }
 
   async verify(weights: TrafficWeights): Promise<boolean> {
@@ -94,10 +82,6 @@ export class GatewayApiRouter implements TrafficRouter {
       }
     }
     return true;
-  }
-
-  async reset(): Promise<void> {
-    await this.apply({ weights: ALL_STABLE, mirrorPercent: null });
   }
 }
 

@@ -15,16 +15,18 @@ import {
   virtualServiceState,
   type VirtualService,
 } from './istio-manifests.ts';
-import { ALL_STABLE, type TrafficRouter, type TrafficState, type TrafficWeights } from './router.ts';
+import { RouteObjectRouter } from './route-object-router.ts';
+import type { TrafficState, TrafficWeights } from './router.ts';
 
 /** A router lives for one activity call (see traffic/activities.ts). */
-export class IstioRouter implements TrafficRouter {
+export class IstioRouter extends RouteObjectRouter {
   private readonly clients: KubernetesClients;
   private readonly spec: ReleaseSpec;
   /** The VirtualService as the API server stored it on this router's last apply (the apply's response). */
   private applied: VirtualService | undefined;
 
   constructor(clients: KubernetesClients, spec: ReleaseSpec) {
+    super();
     if (spec.traffic.router !== 'istio')
       throw new Error(`IstioRouter for traffic.router ${spec.traffic.router}`);
     this.clients = clients;
@@ -58,22 +60,8 @@ export class IstioRouter implements TrafficRouter {
     return vs && virtualServiceState(vs, this.spec);
   }
 
-  private async apply(state: TrafficState): Promise<void> {
+  protected async apply(state: TrafficState): Promise<void> {
     this.applied = await serverSideApply(this.clients, renderVirtualService(this.spec, state));
-  }
-
-  async setWeights(weights: TrafficWeights, options: { cohort?: boolean } = {}): Promise<void> {
-    const now = await this.current();
-    await this.apply({ weights, mirrorPercent: now?.mirrorPercent ?? null, cohort: options.cohort ?? false });
-  }
-
-  async setMirror(percent: number | null): Promise<void> {
-    const now = await this.current();
-    await this.apply({
-      weights: now?.weights ?? ALL_STABLE,
-      mirrorPercent: percent,
-      cohort: now?.cohort ?? false,
-    });
   }
 
   async verify(weights: TrafficWeights): Promise<boolean> {
@@ -82,9 +70,5 @@ export class IstioRouter implements TrafficRouter {
     if (!vs) return false;
     const stored = virtualServiceState(vs, this.spec).weights;
     return stored.stable === weights.stable && stored.canary === weights.canary;
-  }
-
-  async reset(): Promise<void> {
-    await this.apply({ weights: ALL_STABLE, mirrorPercent: null });
   }
 }

@@ -1,5 +1,6 @@
 // How traffic between the stable and the candidate version is controlled. One implementation per
-// file (gateway-api.ts, istio.ts, replica-ratio.ts), chosen by the release spec's `traffic.router`.
+// file (gateway-api.ts, istio.ts, replica-ratio.ts; the two with a route object share
+// route-object-router.ts), chosen by the release spec's `traffic.router`.
 export interface TrafficWeights {
   /** Percent of live traffic to the stable version (0..100). */
   stable: number;
