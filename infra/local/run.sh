@@ -17,9 +17,12 @@ case "$task" in
   worker)    node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node worker/main.ts "$@" ;;
   demo)      exec node infra/local/demo/main.ts "$@" ;;
   bench)     node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"
-             if [[ "${1:-}" == api ]]; then shift; exec node bench/api-bench.ts "$@"; fi
-             if [[ "${1:-}" == rollback ]]; then shift; exec node bench/rollback-bench.ts "$@"; fi
-             if [[ "${1:-}" == peer ]]; then shift; exec node bench/peer-bench.ts "$@"; fi
+             # `npm run bench -- NAME …` runs bench/NAME-bench.ts; with no name, the release bench.
+             if [[ -n "${1:-}" && "${1:-}" != -* ]]; then
+               name="$1"; shift
+               [[ -f "bench/$name-bench.ts" ]] || { echo "no bench named $name (bench/*-bench.ts)" >&2; exit 2; }
+               exec node "bench/$name-bench.ts" "$@"
+             fi
              exec node bench/release-bench.ts "$@" ;;
   api)       node infra/local/stack/cli.ts up >&2; eval "$(node infra/local/stack/cli.ts env)"; exec node api/server.ts "$@" ;;
   slipway)   exec node cli/main.ts "$@" ;;
