@@ -17,6 +17,15 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
 
 log() { printf '[build] %s\n' "$*" >&2; }
 
+# One build at a time per cache: concurrent `stack up`s (tests, benches, a second shell) wait for
+# the first instead of compiling the same modules side by side, then find its `.complete` markers.
+mkdir -p "$cache"
+exec 9>"$cache/build.lock"
+if ! flock -n 9; then
+  log "another build holds $cache/build.lock; waiting for it"
+  flock 9
+fi
+
 # wrapper_module DIR MODULE VERSION : a module of our own that requires MODULE@VERSION.
 wrapper_module() {
   local dir="$1" module="$2" version="$3"
