@@ -1,7 +1,9 @@
 // The simulator's models for other tools' pods (infra/local/simulator/pod-groups.ts): a Service
 // labelled sim.slipway.dev/traffic=pods in front of pods of up to two versions (an Argo Rollout's
 // ReplicaSets) is split by ready pods, each version answering as its pods' annotations say; a
-// Slipway model of the same name keeps its own picture.
+// Slipway model of the same name keeps its own picture. With track Services a route names (an Argo
+// Rollout's stableService/canaryService, Flagger's -primary/-canary), each track is the pods behind
+// its Service and the route's weights split the requests.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
@@ -15,6 +17,7 @@ import {
   type ServiceView,
 } from '../../infra/local/simulator/pod-groups.ts';
 import { computeSplit } from '../../infra/local/simulator/traffic-split.ts';
+import { virtualServiceView } from '../../infra/local/simulator/virtual-service.ts';
 import { createTrafficGenerator } from '../../infra/local/simulator/traffic.ts';
 import { pino } from 'pino';
 
@@ -28,10 +31,16 @@ const service = (name: string, extra: Partial<ServiceView> = {}): ServiceView =>
 });
 
 let created = 0;
-const pod = (app: string, version: string, ready: boolean, errorRate = 0): PodView => ({
+const pod = (
+  app: string,
+  version: string,
+  ready: boolean,
+  errorRate = 0,
+  labels: Record<string, string> = {},
+): PodView => ({
   namespace: 'ns',
   name: `${app}-${version}-${created}`,
-  labels: { app, 'app.kubernetes.io/version': version },
+  labels: { app, 'app.kubernetes.io/version': version, ...labels },
   version,
   ready,
   createdMs: 1_000 + created++ * 1_000,
@@ -143,5 +152,87 @@ describe('simulator: a Service in front of pods (other tools)', () => {
     assert.equal(count('v1', 200), 50);
     assert.equal(count('v2', 500), 50);
     assert.equal(count('v2', 200), 0);
+  });
+
+  /** A VirtualService as Argo Rollouts and Flagger leave it: one named http route, two destinations. */
+  const virtualService = (stable: string, canary: string, canaryWeight: number) =>
+    virtualServiceView({
+      metadata: { namespace: 'ns', name: 'm' },
+      spec: {
+        hosts: ['m'],
+        http: [
+          {
+            name: 'primary',
+            route: [
+              { destination: { host: stable }, weight: 100 - canaryWeight },
+              { destination: { host: canary }, weight: canaryWeight },
+            ],
+          },
+        ],
+      },
+    });
+
+  it('routes by the VirtualService to the pods behind Argo-style stable and canary Services', () => {
+    const hash = (h: string) => ({ 'rollouts-pod-template-hash': h });
+    const track = (name: string, h: string) =>
+      service(name, { model: 'm', selector: { app: 'm', 'rollouts-pod-template-hash': h } });
+    const pods = [
+      ...[1, 2, 3, 4].map(() => pod('m', 'v1', true, 0, hash('a'))),
+      pod('m', 'v2', true, 0.5, hash('b')),
+      pod('m', 'v2', false, 0.5, hash('b')),
+    ];
+    const vs = virtualService('m-stable', 'm-canary.ns.svc.cluster.local', 25);
+    assert.ok(vs);
+    const [model, ...rest] = podGroupModels(
+      [track('m-stable', 'a'), track('m-canary', 'b')],
+      pods,
+      new Set(),
+      [vs],
+    );
+    assert.equal(rest.length, 0);
+    assert.equal(model?.deployments.stable?.version, 'v1');
+    assert.equal(model?.deployments.stable?.readyReplicas, 4);
+    assert.equal(model?.deployments.canary?.version, 'v2');
+    assert.equal(model?.deployments.canary?.readyReplicas, 1);
+    assert.equal(model?.deployments.canary?.behaviour.errorRate, 0.5);
+    assert.ok(model);
+    const split = computeSplit(model);
+    assert.equal(split.source, 'route');
+    assert.deepEqual(split.shares, { stable: 0.75, canary: 0.25 });
+    assert.deepEqual(split.warnings, []);
+
+    // Back to 100% stable: the canary Service may still select the candidate's pods.
+    const back = virtualService('m-stable', 'm-canary', 0);
+    assert.ok(back);
+    const [after] = podGroupModels([track('m-stable', 'a'), track('m-canary', 'b')], pods, new Set(), [back]);
+    assert.ok(after);
+    assert.deepEqual(computeSplit(after).shares, { stable: 1, canary: 0 });
+
+    // No route naming them: split by ready pods as before.
+    const [unrouted] = podGroupModels([track('m-stable', 'a'), track('m-canary', 'b')], pods);
+    assert.equal(unrouted?.route, undefined);
+  });
+
+  it('routes Flagger-style -primary and -canary Services, the primary playing stable', () => {
+    const svc = (name: string, app: string) => service(name, { model: 'm', selector: { app } });
+    const pods = [
+      pod('m-primary', 'v2', true),
+      pod('m-primary', 'v2', true),
+      pod('m-primary', 'v1', false),
+      pod('m', 'v3', true, 0.5),
+    ];
+    const vs = virtualService('m-primary', 'm-canary', 50);
+    assert.ok(vs);
+    const [model] = podGroupModels([svc('m-canary', 'm'), svc('m-primary', 'm-primary')], pods, new Set(), [
+      vs,
+    ]);
+    assert.ok(model);
+    assert.equal(model.deployments.stable?.version, 'v2');
+    assert.equal(model.deployments.stable?.readyReplicas, 2);
+    assert.deepEqual(model.deployments.stable?.problems, [
+      'pods of version v1 behind Service m-primary answer as v2',
+    ]);
+    assert.equal(model.deployments.canary?.version, 'v3');
+    assert.deepEqual(computeSplit(model).shares, { stable: 0.5, canary: 0.5 });
   });
 });

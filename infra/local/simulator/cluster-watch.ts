@@ -1,8 +1,8 @@
 // Keeps the simulator's picture of the cluster current through watches (informers, not polling):
 // Deployments labelled app.kubernetes.io/managed-by=slipway in all namespaces, Gateway API
 // HTTPRoutes and Istio VirtualServices; and, for other tools' pods (pod-groups.ts), Services and pods
-// labelled sim.slipway.dev/traffic=pods. A failed watch is restarted with a growing back-off; the
-// cache is kept meanwhile.
+// labelled sim.slipway.dev/traffic=pods (routed by those routes when they name the tools' Services).
+// A failed watch is restarted with a growing back-off; the cache is kept meanwhile.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
@@ -174,14 +174,13 @@ export function createClusterWatch(kc: k8s.KubeConfig, logger: Logger): ClusterW
     },
     models() {
       if (cachedModels) return cachedModels;
-      const slipway = groupModels(deployments.views.values(), [
-        ...routes.views.values(),
-        ...virtualServices.views.values(),
-      ]);
+      const allRoutes = [...routes.views.values(), ...virtualServices.views.values()];
+      const slipway = groupModels(deployments.views.values(), allRoutes);
       const others = podGroupModels(
         services.views.values(),
         pods.views.values(),
         new Set(slipway.map((m) => m.key)),
+        allRoutes,
       );
       cachedModels =
         others.length === 0 ? slipway : [...slipway, ...others].sort((a, b) => a.key.localeCompare(b.key));

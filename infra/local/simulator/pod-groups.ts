@@ -5,9 +5,20 @@
 // The model is the Service's app.kubernetes.io/name label (else its name); a pod's version is its
 // app.kubernetes.io/version label. The version of the oldest pod plays the stable track, the next
 // one the canary track; the split is then the ready pods of each (traffic-split.ts, no route).
+// Routed (a mesh's tools: Argo Rollouts' trafficRouting, Flagger): when the model has a stable
+// Service (`<model>-stable`, Flagger's `<model>-primary`) and a `<model>-canary` Service, both opted
+// in, and a route (VirtualService, HTTPRoute) names them, each track is the pods behind its Service
+// (the tools move the Services' selectors) and the route's weights split the requests.
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { parseBehaviour, parseRequestRate, type Behaviour } from './behaviour.ts';
-import { LABELS, type DeploymentView, type ModelObjects, type Track } from './objects.ts';
+import {
+  LABELS,
+  serviceName,
+  type DeploymentView,
+  type ModelObjects,
+  type RouteView,
+  type Track,
+} from './objects.ts';
 
 export const POD_TRAFFIC_LABEL = 'sim.slipway.dev/traffic';
 export const POD_TRAFFIC_SELECTOR = `${POD_TRAFFIC_LABEL}=pods`;
@@ -110,13 +121,85 @@ function trackView(
 }
 
 /**
+ * The names a routed model's track Services may have: `<model>-stable` (as the peer bench names an
+ * Argo Rollout's stableService) or Flagger's `<model>-primary`, and `<model>-canary`.
+ */
+export const TRACK_SERVICE_SUFFIXES: Readonly<Record<Track, readonly string[]>> = {
+  stable: ['-stable', '-primary'],
+  canary: ['-canary'],
+};
+
+/** A track: the pods behind its Service, all ready ones serving, answering as the version with most. */
+function serviceTrack(service: ServiceView, track: Track, pods: PodView[]): DeploymentView | undefined {
+  const behind = pods.filter((p) => selects(service.selector, p.labels));
+  const groups = byVersion(behind);
+  const ready = (g: VersionPods) => g.pods.filter((p) => p.ready).length;
+  const main = groups.reduce<VersionPods | undefined>(
+    (best, g) => (!best || ready(g) > ready(best) ? g : best),
+    undefined,
+  );
+  if (!main) return undefined;
+  const others = groups
+    .filter((g) => g !== main)
+    .map((g) => `pods of version ${g.version} behind Service ${service.name} answer as ${main.version}`);
+  return { ...trackView(service, track, main, others), readyReplicas: behind.filter((p) => p.ready).length };
+}
+
+/** The model routed through its track Services, or undefined when it has no such Services or route. */
+function routedModel(
+  key: string,
+  services: ServiceView[],
+  pods: PodView[],
+  routes: RouteView[],
+): ModelObjects | undefined {
+  const first = services[0];
+  if (!first) return undefined;
+  const { namespace, model } = first;
+  const named = (track: Track) =>
+    services.find((s) => TRACK_SERVICE_SUFFIXES[track].some((suffix) => s.name === `${model}${suffix}`));
+  const [stableService, canaryService] = [named('stable'), named('canary')];
+  if (!stableService || !canaryService) return undefined;
+  const names = new Set([stableService.name, canaryService.name]);
+  const serves = (r: RouteView) =>
+    r.namespace === namespace && r.rules.some((rule) => rule.backends.some((b) => names.has(b.name)));
+  const route = routes.find((r) => r.name === model && serves(r)) ?? routes.find(serves);
+  if (!route) return undefined;
+  // The split reads the tracks' Services by Slipway's names (traffic-split.ts).
+  const rename = (name: string) =>
+    name === stableService.name
+      ? serviceName(model, 'stable')
+      : name === canaryService.name
+        ? serviceName(model, 'canary')
+        : name;
+  const stable = serviceTrack(stableService, 'stable', pods);
+  const canary = serviceTrack(canaryService, 'canary', pods);
+  if (!stable && !canary) return undefined;
+  return {
+    key,
+    namespace,
+    model,
+    deployments: { ...(stable ? { stable } : {}), ...(canary ? { canary } : {}) },
+    route: {
+      ...route,
+      rules: route.rules.map((rule) => ({
+        ...rule,
+        backends: rule.backends.map((b) => ({ ...b, name: rename(b.name) })),
+        mirror: rule.mirror && { ...rule.mirror, backend: rename(rule.mirror.backend) },
+      })),
+    },
+  };
+}
+
+/**
  * One model per opted-in Service with at least one pod behind it, skipping the keys in `taken`
- * (a Slipway model of the same namespace and name keeps its own picture).
+ * (a Slipway model of the same namespace and name keeps its own picture); a model whose track
+ * Services a route names is routed by it (see the header).
  */
 export function podGroupModels(
   services: Iterable<ServiceView>,
   pods: Iterable<PodView>,
   taken: ReadonlySet<string> = new Set(),
+  routes: Iterable<RouteView> = [],
 ): ModelObjects[] {
   const podsByNamespace = new Map<string, PodView[]>();
   for (const pod of pods) {
@@ -124,29 +207,41 @@ export function podGroupModels(
     list.push(pod);
     podsByNamespace.set(pod.namespace, list);
   }
-  const models = new Map<string, ModelObjects>();
+  const servicesByKey = new Map<string, ServiceView[]>();
   for (const service of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
     const key = `${service.namespace}/${service.model}`;
-    if (taken.has(key) || models.has(key)) continue;
-    const behind = (podsByNamespace.get(service.namespace) ?? []).filter((p) =>
-      selects(service.selector, p.labels),
-    );
-    const [stable, canary, ...others] = byVersion(behind);
-    if (!stable) continue;
-    const ignored = others.map(
-      (g) =>
-        `pods of version ${g.version} behind Service ${service.name} are not simulated (two versions at most)`,
-    );
-    models.set(key, {
-      key,
-      namespace: service.namespace,
-      model: service.model,
-      deployments: {
-        stable: trackView(service, 'stable', stable, ignored),
-        ...(canary ? { canary: trackView(service, 'canary', canary, []) } : {}),
-      },
-      route: undefined,
-    });
+    servicesByKey.set(key, [...(servicesByKey.get(key) ?? []), service]);
+  }
+  const routeList = [...routes];
+  const models = new Map<string, ModelObjects>();
+  for (const [key, group] of servicesByKey) {
+    if (taken.has(key)) continue;
+    const inNamespace = podsByNamespace.get(group[0]?.namespace ?? '') ?? [];
+    const routed = routedModel(key, group, inNamespace, routeList);
+    if (routed) {
+      models.set(key, routed);
+      continue;
+    }
+    for (const service of group) {
+      const behind = inNamespace.filter((p) => selects(service.selector, p.labels));
+      const [stable, canary, ...others] = byVersion(behind);
+      if (!stable) continue;
+      const ignored = others.map(
+        (g) =>
+          `pods of version ${g.version} behind Service ${service.name} are not simulated (two versions at most)`,
+      );
+      models.set(key, {
+        key,
+        namespace: service.namespace,
+        model: service.model,
+        deployments: {
+          stable: trackView(service, 'stable', stable, ignored),
+          ...(canary ? { canary: trackView(service, 'canary', canary, []) } : {}),
+        },
+        route: undefined,
+      });
+      break;
+    }
   }
   return [...models.values()];
 }
