@@ -1,0 +1,321 @@
+// Scale bench: N concurrent releases on one worker (or two) against the local stack.
+//   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s]
+// A first wave makes N stable versions; the second wave, measured, runs N canaries at once (one
+// 50% step held for --hold, gate measured every --interval; gateway-api and replica-ratio mixed;
+// every 10th candidate bad). Every release's end is checked in the cluster. With two workers and
+// --kill-one, one worker is killed with SIGKILL halfway through the hold and the other must finish
+// everything. Prints a JSON document and tables: wall time, worker RSS and CPU over time,
+// schedule-to-start latency, apiserver requests per release per gate interval while every release
+// holds (the workers' own, through a counting proxy, and the apiserver's apiserver_request_total for
+// the whole cluster), Prometheus queries per gate interval, the Temporal dev server's CPU and RSS.
+import { mkdtempSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadStackConfig } from '../infra/local/stack/config.ts';
+import { runningPid } from '../infra/local/stack/processes.ts';
+import { workflowsPath } from '../worker/create-worker.ts';
+import { parseDuration } from '../workflows/duration.ts';
+import { summary } from './local-worker.ts';
+import { startCountingProxy } from './peer/counting-proxy.ts';
+import {
+  apiserverRequestTotal,
+  increaseBetween,
+  prometheusQueryTotal,
+  sampleCounters,
+} from './scale/counters.ts';
+import { startFleetWorker, type FleetWorker } from './scale/fleet.ts';
+import { addNodes, removeNodes } from './scale/nodes.ts';
+import { overTime, sampleProcess } from './scale/process-stats.ts';
+import {
+  clusterClients,
+  clusterMismatch,
+  collect,
+  holdWindow,
+  scaleModels,
+  startWave,
+  untilWaveEnds,
+  type Ended,
+} from './scale/releases.ts';
+import {
+  ACTIVITY_LATENCY,
+  addHistograms,
+  histogramOf,
+  quantile,
+  WORKFLOW_TASK_LATENCY,
+} from './scale/schedule-latency.ts';
+
+const { values } = parseArgs({
+  options: {
+    releases: { type: 'string', default: '100' },
+    workers: { type: 'string', default: '1' },
+    'kill-one': { type: 'boolean', default: false },
+    hold: { type: 'string' },
+    interval: { type: 'string', default: '5s' },
+    'bad-every': { type: 'string', default: '10' },
+    /** KEY=VALUE for the workers (e.g. SLIPWAY_MAX_CONCURRENT_ACTIVITIES=200 to compare settings). */
+    'worker-env': { type: 'string', multiple: true, default: [] },
+  },
+});
+const N = Number(values.releases);
+const WORKERS = Number(values.workers);
+if (!Number.isInteger(N) || N < 1 || ![1, 2].includes(WORKERS)) {
+  console.error(
+    'usage: npm run bench -- scale [--releases N] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s]',
+  );
+  process.exit(2);
+}
+if (values['kill-one'] && WORKERS !== 2) {
+  console.error('--kill-one needs --workers 2');
+  process.exit(2);
+}
+// Every release must be holding at once for a while: the wave needs time to get there.
+const hold = values.hold ?? `${Math.max(60, Math.ceil(N * 0.3))}s`;
+const interval = values.interval;
+const durationMs = (text: string): number => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    console.error(`not a duration: ${text}`);
+    process.exit(2);
+  }
+  return ms;
+};
+const intervalMs = durationMs(interval);
+const holdMs = durationMs(hold);
+
+const workerEnv = Object.fromEntries(
+  values['worker-env'].map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) {
+      console.error(`--worker-env wants KEY=VALUE, got ${pair}`);
+      process.exit(2);
+    }
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
+
+const started = Date.now();
+const stack = loadStackConfig();
+const kc = new k8s.KubeConfig();
+kc.loadFromDefault();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const namespace = `scale-${Date.now().toString(36)}`;
+const taskQueue = `scale-${process.pid}`;
+await core.createNamespace({ body: { metadata: { name: namespace } } });
+const nodes = await addNodes(core, N * 3);
+const bundle = join(mkdtempSync(join(tmpdir(), 'scale-bundle-')), 'workflow-bundle.js');
+writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath })).code);
+const proxy = await startCountingProxy('scale', namespace);
+const client = new Client({
+  connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233' }),
+});
+const workers: FleetWorker[] = [];
+for (let i = 0; i < WORKERS; i++)
+  workers.push(
+    await startFleetWorker(`worker-${i}`, {
+      taskQueue,
+      kubeconfig: proxy.kubeconfig,
+      bundle,
+      env: workerEnv,
+    }),
+  );
+const temporalPid = runningPid(stack.stateDir, 'temporal');
+const temporalStats = temporalPid ? sampleProcess(temporalPid) : undefined;
+const counters = sampleCounters({
+  workerRequests: () => proxy.counts().total,
+  apiserverRequests: apiserverRequestTotal,
+  prometheusQueries: () => prometheusQueryTotal(process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:19090'),
+});
+const models = scaleModels(N, Number(values['bad-every']));
+const cluster = clusterClients(kc);
+const timeoutMs = 30 * 60_000;
+
+const phases: Record<string, { startS: number; endS: number }> = {};
+const since = (t: number) => Math.round((t - started) / 100) / 10;
+let killed: { worker: string; atS: number } | undefined;
+let ended1: Ended[] = [];
+let ended2: Ended[] = [];
+{
+  // Wave 1: every model's first release (stable v1).
+  let t = Date.now();
+  await startWave(client, models, {
+    namespace,
+    taskQueue,
+    version: 'v1',
+    hold: '1s',
+    gateInterval: interval,
+  });
+  await untilWaveEnds(client, taskQueue, timeoutMs);
+  phases.firstWave = { startS: since(t), endS: since(Date.now()) };
+  ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
+
+  // Wave 2, measured: N canaries at once.
+  t = Date.now();
+  await startWave(client, models, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
+  phases.startedSecondWave = { startS: since(t), endS: since(Date.now()) };
+  if (values['kill-one']) {
+    const victim = workers[1]!;
+    await new Promise((resolve) => setTimeout(resolve, holdMs / 2 + (Date.now() - t)));
+    killed = { worker: victim.name, atS: since(Date.now()) };
+    await victim.process.kill9();
+  }
+  await untilWaveEnds(client, taskQueue, timeoutMs);
+  phases.secondWave = { startS: since(t), endS: since(Date.now()) };
+  ended2 = await collect(client, models, { namespace, version: 'v2' }, true);
+}
+// Read while the workers still run.
+const metricsTexts = await Promise.all(workers.map((w) => w.metrics()));
+const workerMemory = workers.map((w) => ({ name: w.name, samples: w.memory.stop() }));
+const temporalSamples = temporalStats?.stop() ?? [];
+const series = await counters.stop();
+
+// Every release checked in the cluster.
+const mismatches: string[] = [];
+for (const [wave, list] of [
+  ['v1', ended1],
+  ['v2', ended2],
+] as const) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < list.length) {
+        const e = list[next++]!;
+        const mismatch = await clusterMismatch(cluster, namespace, e, wave).catch((error: unknown) =>
+          String(error),
+        );
+        if (mismatch) mismatches.push(`${wave} ${mismatch}`);
+      }
+    }),
+  );
+}
+const outcomes = (list: Ended[]) =>
+  list.reduce<Record<string, number>>((acc, e) => {
+    const k = e.result?.outcome.result ?? 'failed';
+    acc[k] = (acc[k] ?? 0) + 1;
+    return acc;
+  }, {});
+
+// The span in which every good release of the second wave held its step.
+const windows = ended2
+  .filter((e) => !e.model.bad)
+  .map((e) => holdWindow(e.status))
+  .filter((w) => w !== undefined);
+const from = Math.max(...windows.map((w) => w.from));
+const to = Math.min(...windows.map((w) => w.to));
+const windowMs = to - from;
+const holdingReleases = windows.length;
+const perReleasePerInterval = (name: string) => {
+  const s = series.find((x) => x.name === name);
+  if (!s || windowMs <= 0) return null;
+  const increase = increaseBetween(s, from, to);
+  return Math.round((increase / holdingReleases / (windowMs / intervalMs)) * 1000) / 1000;
+};
+const perInterval = (name: string) => {
+  const s = series.find((x) => x.name === name);
+  if (!s || windowMs <= 0) return null;
+  return Math.round((increaseBetween(s, from, to) / (windowMs / intervalMs)) * 10) / 10;
+};
+const latency = (name: string) => {
+  const h = addHistograms(metricsTexts.map((text) => histogramOf(text, name)));
+  return { count: h.count, p50Ms: quantile(h, 0.5), p99Ms: quantile(h, 0.99) };
+};
+const rss = (samples: Array<{ rssMiB: number }>) => ({
+  peakMiB: Math.max(0, ...samples.map((s) => s.rssMiB)),
+  lastMiB: samples[samples.length - 1]?.rssMiB ?? NaN,
+});
+
+const figures = {
+  benchmark: 'scale',
+  releases: N,
+  workers: WORKERS,
+  workerEnv,
+  killed: killed ?? null,
+  hold,
+  gateInterval: interval,
+  badCandidates: models.filter((m) => m.bad).length,
+  wallSeconds: since(Date.now()),
+  phases,
+  outcomes: { firstWave: outcomes(ended1), secondWave: outcomes(ended2) },
+  clusterMismatches: mismatches.length,
+  mismatchExamples: mismatches.slice(0, 10),
+  holding: { releases: holdingReleases, windowSeconds: Math.round(windowMs / 100) / 10 },
+  apiserverRequestsPerReleasePerInterval: {
+    workers: perReleasePerInterval('workerRequests'),
+    wholeCluster: perReleasePerInterval('apiserverRequests'),
+  },
+  prometheusQueriesPerInterval: perInterval('prometheusQueries'),
+  scheduleToStart: { workflowTask: latency(WORKFLOW_TASK_LATENCY), activity: latency(ACTIVITY_LATENCY) },
+  workers_: workerMemory.map((w) => ({
+    name: w.name,
+    ...rss(w.samples),
+    cpuSeconds: Math.round(w.samples.reduce((sum, s) => sum + s.cpu, 0)),
+    overTime: overTime(w.samples, 10),
+  })),
+  temporal: {
+    ...rss(temporalSamples),
+    meanCpu: summary(temporalSamples.map((s) => s.cpu)).median,
+    overTime: overTime(temporalSamples, 10),
+  },
+  targets: { workerRssMiB: 1024, apiserverRequestsPerReleasePerInterval: 3 },
+};
+
+for (const w of workers) await w.process.stop().catch(() => undefined);
+await proxy.close();
+await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+await removeNodes(core);
+void nodes;
+
+console.log(JSON.stringify(figures, null, 2));
+console.log(`\n| figure | value | target |\n|---|---|---|`);
+const row = (name: string, value: unknown, target = '') =>
+  console.log(`| ${name} | ${String(value)} | ${target} |`);
+row(
+  'releases (second wave), workers',
+  `${N}, ${WORKERS}${killed ? ` (${killed.worker} killed at ${killed.atS} s)` : ''}`,
+);
+row(
+  'outcomes',
+  JSON.stringify(figures.outcomes.secondWave),
+  `${N - figures.badCandidates} Promoted, ${figures.badCandidates} RolledBack`,
+);
+row('cluster mismatches', mismatches.length, '0');
+row(
+  'wall time, second wave (s)',
+  Math.round((phases.secondWave?.endS ?? 0) - (phases.secondWave?.startS ?? 0)),
+);
+for (const w of figures.workers_)
+  row(`${w.name} RSS peak / last (MiB)`, `${w.peakMiB} / ${w.lastMiB}`, '< 1024, flat');
+row(
+  'apiserver requests / release / interval, workers',
+  figures.apiserverRequestsPerReleasePerInterval.workers,
+  '<= 3',
+);
+row(
+  'apiserver requests / release / interval, whole cluster',
+  figures.apiserverRequestsPerReleasePerInterval.wholeCluster,
+);
+row(
+  'Prometheus queries / interval',
+  figures.prometheusQueriesPerInterval,
+  `${holdingReleases} releases holding`,
+);
+row(
+  'workflow task schedule-to-start p50 / p99 (ms)',
+  `${figures.scheduleToStart.workflowTask.p50Ms} / ${figures.scheduleToStart.workflowTask.p99Ms}`,
+);
+row(
+  'activity schedule-to-start p50 / p99 (ms)',
+  `${figures.scheduleToStart.activity.p50Ms} / ${figures.scheduleToStart.activity.p99Ms}`,
+);
+row(
+  'Temporal dev server RSS peak (MiB), median CPU (cores)',
+  `${figures.temporal.peakMiB}, ${figures.temporal.meanCpu}`,
+);
+console.log('\n| worker | until (s) | RSS (MiB) | CPU (cores) |\n|---|---|---|---|');
+for (const w of figures.workers_)
+  for (const s of w.overTime) console.log(`| ${w.name} | ${s.untilS} | ${s.rssMiB} | ${s.cpu} |`);
+process.exit(mismatches.length === 0 ? 0 : 1);

@@ -1,0 +1,166 @@
+// The releases of a scale run: N small models, half behind an HTTPRoute (gateway-api) and half
+// split by ready pods (replica-ratio), one pod per track, some candidates bad (5xx at 50%). A first
+// wave makes every model's stable version; the second wave is the canary measured. Each release's
+// end is checked in the cluster, not only in Temporal.
+import * as k8s from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import { statusQuery } from '../../workflows/messages.ts';
+import { release, type ReleaseResult } from '../../workflows/release.ts';
+import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
+import type { ReleaseStatus } from '../../workflows/status.ts';
+import { clusterState, releaseSpec } from '../../test/helpers/release-fixtures.ts';
+
+export type Router = 'gateway-api' | 'replica-ratio';
+
+export interface ScaleModel {
+  model: string;
+  router: Router;
+  /** The second wave's candidate answers 50% 5xx: its release must end RolledBack. */
+  bad: boolean;
+}
+
+export interface WaveOptions {
+  namespace: string;
+  taskQueue: string;
+  version: 'v1' | 'v2';
+  hold: string;
+  gateInterval: string;
+}
+
+export function scaleModels(count: number, badEvery: number): ScaleModel[] {
+  return Array.from({ length: count }, (_, i) => ({
+    model: `sc-${String(i).padStart(4, '0')}`,
+    router: i % 2 === 0 ? 'gateway-api' : 'replica-ratio',
+    bad: badEvery > 0 && i % badEvery === badEvery - 1,
+  }));
+}
+
+export function scaleSpec(m: ScaleModel, o: WaveOptions): ReleaseSpecInput {
+  const base = releaseSpec({
+    namespace: o.namespace,
+    model: m.model,
+    version: o.version,
+    ...(o.version === 'v2' && m.bad ? { annotations: { 'sim.slipway.dev/error-rate': '0.5' } } : {}),
+    steps: [{ weight: 50, hold: o.hold }],
+    progressDeadlineSeconds: 600,
+  });
+  return {
+    ...base,
+    serving: { ...base.serving, replicas: 1, resources: { requests: { cpu: '10m', memory: '16Mi' } } },
+    traffic: { router: m.router },
+    gates: (base.gates ?? []).map((g) => ({ ...g, interval: o.gateInterval })),
+  };
+}
+
+export function workflowIdOf(namespace: string, m: ScaleModel, version: string): string {
+  return `scale-${namespace}-${m.model}-${version}`;
+}
+
+/** Starts one wave, `parallel` starts at a time; resolves when every start was accepted. */
+export async function startWave(
+  client: Client,
+  models: ScaleModel[],
+  o: WaveOptions,
+  parallel = 25,
+): Promise<void> {
+  let next = 0;
+  const starter = async () => {
+    while (next < models.length) {
+      const m = models[next++]!;
+      await client.workflow.start(release, {
+        taskQueue: o.taskQueue,
+        workflowId: workflowIdOf(o.namespace, m, o.version),
+        args: [{ spec: scaleSpec(m, o), submittedBy: 'scale-bench' }],
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, starter));
+}
+
+/** Waits until no release of the task queue runs (one visibility count every 2 s, not N long polls). */
+export async function untilWaveEnds(client: Client, taskQueue: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { count } = await client.workflow.count(
+      `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+    );
+    if (count === 0) return;
+    if (Date.now() > deadline) throw new Error(`${count} releases still running after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
+export interface Ended {
+  model: ScaleModel;
+  result: ReleaseResult | undefined;
+  /** Why the workflow itself failed (it should never: outcomes are results). */
+  error?: string;
+  status?: ReleaseStatus;
+}
+
+export async function collect(
+  client: Client,
+  models: ScaleModel[],
+  o: Pick<WaveOptions, 'namespace' | 'version'>,
+  withStatus: boolean,
+  parallel = 10,
+): Promise<Ended[]> {
+  const out: Ended[] = [];
+  let next = 0;
+  const reader = async () => {
+    while (next < models.length) {
+      const m = models[next++]!;
+      const handle = client.workflow.getHandle(workflowIdOf(o.namespace, m, o.version));
+      try {
+        const result = (await handle.result()) as ReleaseResult;
+        out.push({ model: m, result, ...(withStatus ? { status: await handle.query(statusQuery) } : {}) });
+      } catch (error) {
+        out.push({
+          model: m,
+          result: undefined,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, reader));
+  return out;
+}
+
+/** What the cluster must show for this outcome; undefined when it does. */
+export async function clusterMismatch(
+  clients: { apps: k8s.AppsV1Api; custom: k8s.CustomObjectsApi },
+  namespace: string,
+  e: Ended,
+  wave: 'v1' | 'v2',
+): Promise<string | undefined> {
+  const want = wave === 'v1' || !e.model.bad ? 'Promoted' : 'RolledBack';
+  const got = e.result?.outcome.result ?? `failed (${e.error ?? 'no result'})`;
+  if (got !== want) return `${e.model.model}: ${got}, expected ${want} (${e.result?.outcome.reason ?? ''})`;
+  const state = await clusterState(clients, namespace, e.model.model);
+  const version = want === 'Promoted' ? wave : 'v1';
+  if (state.stableVersion !== version)
+    return `${e.model.model}: stable serves ${state.stableVersion ?? 'nothing'}, expected ${version}`;
+  if (state.candidateExists) return `${e.model.model}: the candidate Deployment is still there`;
+  if (e.model.router === 'gateway-api' && (state.weights?.stable !== 100 || state.weights.canary !== 0))
+    return `${e.model.model}: route at ${JSON.stringify(state.weights)}, expected all on stable`;
+  if (e.model.router === 'replica-ratio') {
+    const stable = await clients.apps.readNamespacedDeployment({ name: e.model.model, namespace });
+    if (stable.spec?.replicas !== 1)
+      return `${e.model.model}: stable has ${stable.spec?.replicas} replicas, expected 1`;
+  }
+  return undefined;
+}
+
+/** The span of each release's canary hold, from its timeline: [entered the step, left it]. */
+export function holdWindow(status: ReleaseStatus | undefined): { from: number; to: number } | undefined {
+  const timeline = status?.timeline ?? [];
+  const i = timeline.findIndex((t) => /^canary step 1\/1/.test(t.message));
+  const after = timeline[i + 1];
+  if (i < 0 || !after) return undefined;
+  return { from: Date.parse(timeline[i]!.at), to: Date.parse(after.at) };
+}
+
+export function clusterClients(kc: k8s.KubeConfig) {
+  return { apps: kc.makeApiClient(k8s.AppsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
+}
