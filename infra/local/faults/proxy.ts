@@ -1,7 +1,10 @@
 // A TLS proxy in front of the local kube-apiserver that injects faults as a plan says (plan.ts):
 // 429 with Retry-After, 500/503, connection resets, slow answers, watch streams cut mid-way and
-// 410 Gone when a watch resumes. Off by default: tests and benches start it and point a worker's
-// kubeconfig at it (`kubeconfigFor`), or `node infra/local/faults/main.ts` runs it on its own.
+// 410 Gone when a watch resumes; every fault is logged with what the client did next (log.ts). Off
+// by default: tests and benches start it and point a worker's kubeconfig at it (`kubeconfigFor`),
+// `node infra/local/faults/main.ts` runs it on its own, and the local stack runs it when
+// SLIPWAY_FAULTS is set. Its own paths, never faulted nor forwarded: `/_faults/healthz` (the plan)
+// and `/_faults/stats` (counts, events and their summary).
 //
 // Identity: the proxy serves with the stack's admin certificate and forwards with it; a request
 // carrying a bearer token (a ServiceAccount) is forwarded with the token and no client certificate,
@@ -12,7 +15,9 @@ import { createServer, request as httpsRequest, type Agent } from 'node:https';
 import { Agent as HttpsAgent } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultLog, type FaultEvent, type SeenRequest } from './log.ts';
 import { FaultDecider, type FaultKind, type FaultPlan } from './plan.ts';
+import { summarizeFaults, type FaultSummary } from './summary.ts';
 
 export interface FaultProxyOptions {
   upstreamPort: number;
@@ -26,14 +31,14 @@ export interface FaultStats {
   requests: number;
   watches: number;
   injected: Record<FaultKind, number>;
-  /**
-   * For each throttled request, how long until the same request (method and URL) came again, in ms:
-   * what honouring Retry-After looks like from the apiserver's side.
-   */
-  retryGapsAfterThrottleMs: number[];
-  /** The same, with the request (`GET /apis/...`), for a report. */
-  retriesAfterThrottle: Array<{ request: string; gapMs: number }>;
+  /** Every fault, with what the client did next. */
+  events: FaultEvent[];
+  /** The events summed up per kind. */
+  summary: FaultSummary;
 }
+
+/** The proxy's own paths (`/_faults/healthz`, `/_faults/stats`): answered by it, never faulted. */
+export const OWN_PATH_PREFIX = '/_faults/';
 
 export interface FaultProxy {
   port: number;
@@ -67,18 +72,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const decider = new FaultDecider(options.plan);
   const admin: Agent = new HttpsAgent({ ca, cert, key, keepAlive: true });
   const anonymous: Agent = new HttpsAgent({ ca, keepAlive: true });
-  const stats: FaultStats = {
+  const counts = {
     requests: 0,
     watches: 0,
     injected: { throttle: 0, serverError: 0, reset: 0, slow: 0, dropWatch: 0, goneOnResume: 0 },
-    retryGapsAfterThrottleMs: [],
-    retriesAfterThrottle: [],
   };
-  const throttledAt = new Map<string, number>();
+  const log = new FaultLog();
+  const stats = (): FaultStats => ({
+    ...structuredClone(counts),
+    events: structuredClone(log.events),
+    summary: summarizeFaults(log.events),
+  });
   let serverErrors = 0;
 
   const forward = (
     req: IncomingMessage,
+    seen: SeenRequest,
     body: Buffer,
     res: ServerResponse,
     cutAfterMs: number | undefined,
@@ -98,7 +107,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         answer.pipe(res);
         if (cutAfterMs !== undefined) {
           const timer = setTimeout(() => {
-            stats.injected.dropWatch++;
+            counts.injected.dropWatch++;
+            log.injected('dropWatch', seen);
             answer.destroy();
             res.destroy();
           }, cutAfterMs);
@@ -117,25 +127,43 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => handle(req, Buffer.concat(chunks), res));
   });
+  const own = (url: URL, res: ServerResponse) => {
+    const answer =
+      url.pathname === `${OWN_PATH_PREFIX}healthz`
+        ? { ok: true, plan: options.plan }
+        : url.pathname === `${OWN_PATH_PREFIX}stats`
+          ? stats()
+          : undefined;
+    res.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer ?? { error: `no such path ${url.pathname}` }));
+  };
   const handle = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://proxy');
+    if (url.pathname.startsWith(OWN_PATH_PREFIX)) return own(url, res);
     const watch = isWatch(url);
-    stats.requests++;
-    if (watch) stats.watches++;
-    const digest = body.length ? ` ${createHash('sha256').update(body).digest('hex').slice(0, 12)}` : '';
-    const requestKey = `${req.method} ${req.url}${digest}`;
-    const since = throttledAt.get(requestKey);
-    if (since !== undefined) {
-      stats.retryGapsAfterThrottleMs.push(Date.now() - since);
-      stats.retriesAfterThrottle.push({ request: requestKey, gapMs: Date.now() - since });
-      throttledAt.delete(requestKey);
-    }
+    counts.requests++;
+    if (watch) counts.watches++;
+    const seen: SeenRequest = {
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      bodyDigest: body.length ? createHash('sha256').update(body).digest('hex').slice(0, 12) : '',
+      watch,
+    };
+    log.seen(seen);
     const decision = decider.decide({ watch, resumes: watch && url.searchParams.has('resourceVersion') });
+    const held = decision.delayMs > 0 ? log.injected('slow', seen) : undefined;
+    let clientGone = false;
+    res.once('close', () => {
+      if (!res.headersSent) clientGone = true;
+    });
     const act = () => {
+      if (held) held.answered = !clientGone;
+      if (clientGone) return; // it gave up while held: nothing to answer
       switch (decision.answer) {
         case 'throttle': {
-          stats.injected.throttle++;
-          throttledAt.set(requestKey, Date.now());
+          counts.injected.throttle++;
+          log.injected('throttle', seen, { retryAfterMs: options.plan.throttleRetryAfterSeconds * 1000 });
           res.writeHead(429, {
             'content-type': 'application/json',
             'retry-after': String(options.plan.throttleRetryAfterSeconds),
@@ -144,7 +172,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         }
         case 'serverError': {
-          stats.injected.serverError++;
+          counts.injected.serverError++;
+          log.injected('serverError', seen);
           const code = serverErrors++ % 2 === 0 ? 500 : 503;
           res.writeHead(code, { 'content-type': 'application/json' });
           res.end(
@@ -157,11 +186,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         }
         case 'reset':
-          stats.injected.reset++;
+          counts.injected.reset++;
+          log.injected('reset', seen);
           req.socket.destroy();
           return;
         case 'goneOnResume': {
-          stats.injected.goneOnResume++;
+          counts.injected.goneOnResume++;
+          log.injected('goneOnResume', seen);
           res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
           const gone = JSON.parse(
             statusBody(410, 'Expired', 'too old resource version (injected)'),
@@ -170,11 +201,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         }
         default:
-          forward(req, body, res, decision.cutAfterMs);
+          forward(req, seen, body, res, decision.cutAfterMs);
       }
     };
     if (decision.delayMs > 0) {
-      stats.injected.slow++;
+      counts.injected.slow++;
       setTimeout(act, decision.delayMs);
     } else act();
   };
@@ -183,7 +214,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   return {
     port,
-    stats: () => structuredClone(stats),
+    stats,
     kubeconfigFor(path) {
       writeFileSync(
         path,
