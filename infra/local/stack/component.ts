@@ -14,4 +14,9 @@ export interface Component {
   describe(config: StackConfig): string;
   /** `export` lines for `env`. */
   env?(config: StackConfig): Record<string, string>;
+  /**
+   * Whether this configuration wants it (default: always). When not, `up`, `status` and `env` leave
+   * it out; `down` still stops it if it runs.
+   */
+  enabled?(config: StackConfig): boolean;
 }

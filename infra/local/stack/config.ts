@@ -1,7 +1,10 @@
-// Configuration of the local stack: folders and loopback ports, each overridable by environment.
+// Configuration of the local stack: folders and loopback ports, each overridable by environment,
+// and the optional apiserver fault plan (SLIPWAY_FAULTS, JSON; unset = no fault proxy).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parsePlanJson } from '../faults/inputs.ts';
+import type { FaultPlan } from '../faults/plan.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(1024).max(65535).default(fallback);
 
@@ -21,6 +24,9 @@ const StackEnv = z.object({
   SLIPWAY_KWOK_PORT: port(16446),
   SLIPWAY_PROMETHEUS_PORT: port(19090),
   SLIPWAY_SIMULATOR_PORT: port(19091),
+  SLIPWAY_FAULTS_PORT: port(16447),
+  /** A fault plan (infra/local/faults/plan.ts) as JSON: the stack then runs the fault proxy. */
+  SLIPWAY_FAULTS: z.string().optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   /** Debian's package installs it here (infra/local/setup.sh). */
   SLIPWAY_PROMETHEUS_BIN: z.string().min(1).default('/usr/bin/prometheus'),
@@ -40,9 +46,12 @@ export interface StackConfig {
     kwok: number;
     prometheus: number;
     simulator: number;
+    faults: number;
   };
   temporalCli: string;
   prometheusBin: string;
+  /** SLIPWAY_FAULTS, validated: the fault proxy's plan; undefined (the default) = no proxy. */
+  faults: FaultPlan | undefined;
 }
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -51,6 +60,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     throw new Error(`invalid local stack configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  const faults = e.SLIPWAY_FAULTS?.trim() ? parsePlanJson(e.SLIPWAY_FAULTS, 'SLIPWAY_FAULTS') : undefined;
+  if (faults && !faults.ok) throw new Error(`invalid local stack configuration: ${faults.error}`);
   return {
     cacheDir: e.SLIPWAY_CACHE,
     stateDir: e.SLIPWAY_STATE ?? join(e.SLIPWAY_CACHE, 'state'),
@@ -65,8 +76,10 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       kwok: e.SLIPWAY_KWOK_PORT,
       prometheus: e.SLIPWAY_PROMETHEUS_PORT,
       simulator: e.SLIPWAY_SIMULATOR_PORT,
+      faults: e.SLIPWAY_FAULTS_PORT,
     },
     temporalCli: e.TEMPORAL_CLI_PATH ?? 'temporal',
     prometheusBin: e.SLIPWAY_PROMETHEUS_BIN,
+    faults: faults?.plan,
   };
 }

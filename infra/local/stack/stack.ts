@@ -1,4 +1,5 @@
-// The local stack as a whole: components in start order.
+// The local stack as a whole: components in start order. The fault proxy (apiserver-faults) is in
+// the Kubernetes group but enabled only by SLIPWAY_FAULTS; `down` stops it whenever it runs.
 import type { Component } from './component.ts';
 import type { StackConfig } from './config.ts';
 import { temporalServer } from './components/temporal.ts';
@@ -14,6 +15,7 @@ import { serviceRange } from './components/service-range.ts';
 import { prometheus } from './components/prometheus.ts';
 import { trafficSimulator } from './components/simulator.ts';
 import { apiTokens } from './components/api-tokens.ts';
+import { faultProxy } from './components/faults.ts';
 
 export const COMPONENT_GROUPS = ['all', 'temporal', 'kubernetes', 'traffic'] as const;
 /** `traffic` = Prometheus and the traffic simulator (the simulator needs the Kubernetes group up). */
@@ -29,12 +31,18 @@ export function components(group: ComponentGroup = 'all'): Component[] {
     kwok,
     clusterObjects,
     serviceRange,
+    faultProxy,
   ];
   const traffic = [prometheus, trafficSimulator];
   if (group === 'temporal') return temporal;
   if (group === 'kubernetes') return kubernetes;
   if (group === 'traffic') return traffic;
   return [...temporal, ...kubernetes, ...traffic];
+}
+
+/** The components this configuration wants (`up`, `status` and `env` act on these). */
+export function enabledComponents(config: StackConfig, group: ComponentGroup = 'all'): Component[] {
+  return components(group).filter((c) => c.enabled?.(config) ?? true);
 }
 
 export interface ComponentStatus {
@@ -44,7 +52,7 @@ export interface ComponentStatus {
 }
 
 export async function stackUp(config: StackConfig, group: ComponentGroup = 'all'): Promise<void> {
-  for (const component of components(group)) {
+  for (const component of enabledComponents(config, group)) {
     if (await component.healthy(config)) continue;
     await component.down(config); // a stale, unhealthy process of ours: replace it
     await component.up(config);
@@ -60,7 +68,7 @@ export async function stackStatus(
   group: ComponentGroup = 'all',
 ): Promise<ComponentStatus[]> {
   return Promise.all(
-    components(group).map(async (c) => ({
+    enabledComponents(config, group).map(async (c) => ({
       name: c.name,
       healthy: await c.healthy(config),
       detail: c.describe(config),
@@ -69,5 +77,8 @@ export async function stackStatus(
 }
 
 export function stackEnv(config: StackConfig, group: ComponentGroup = 'all'): Record<string, string> {
-  return Object.assign({}, ...components(group).map((c) => c.env?.(config) ?? {})) as Record<string, string>;
+  return Object.assign({}, ...enabledComponents(config, group).map((c) => c.env?.(config) ?? {})) as Record<
+    string,
+    string
+  >;
 }
