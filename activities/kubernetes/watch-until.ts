@@ -42,7 +42,9 @@ export async function watchUntil<T extends KubernetesObject, R>(
     failingSince ??= Date.now();
     if (Date.now() - failingSince > giveUpAfterMs) throw asClusterFailure(error, options.target);
     attempt++;
-    await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)), options.signal);
+    // Never sooner than the apiserver's Retry-After (a 429 or 503 on a read).
+    const backoffMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+    await sleep(Math.max(backoffMs, classified.retryAfterMs ?? 0), options.signal);
   };
   const readNow = async (): Promise<T | undefined> => {
     for (;;) {
