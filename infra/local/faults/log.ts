@@ -70,7 +70,8 @@ const requestKey = (r: SeenRequest) => `${r.method} ${r.url} ${r.bodyDigest}`;
 
 export class FaultLog {
   readonly events: FaultEvent[] = [];
-  private readonly started: number;
+  /** Epoch ms that `atMs` counts from. */
+  readonly started: number;
   /** Answered faults waiting for their request to come again, by request key. */
   private readonly awaitingRepeat = new Map<string, FaultEvent[]>();
   /** Watch faults waiting for a new watch, by watch key; and for a read, by read key. */

@@ -28,6 +28,8 @@ export interface FaultProxyOptions {
 }
 
 export interface FaultStats {
+  /** Epoch ms the events' `atMs` count from. */
+  startedAt: number;
   requests: number;
   watches: number;
   injected: Record<FaultKind, number>;
@@ -79,6 +81,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
   const log = new FaultLog();
   const stats = (): FaultStats => ({
+    startedAt: log.started,
     ...structuredClone(counts),
     events: structuredClone(log.events),
     summary: summarizeFaults(log.events),
