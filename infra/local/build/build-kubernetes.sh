@@ -7,6 +7,7 @@
 # CRDs (istio.io/api).
 # Optional target (not built by default, used by `npm run bench -- peer`):
 #   argo-rollouts                                                  (github.com/argoproj/argo-rollouts: controller + CRDs)
+#   flagger                                                        (github.com/fluxcd/flagger: controller + CRDs)
 # Output: $SLIPWAY_CACHE/bin/<component>-<version>/ ; a `.complete` marker makes reruns instant.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -136,6 +137,21 @@ build_argo_rollouts() {
   touch "$out/.complete"
 }
 
+# Flagger, the third side of `npm run bench -- peer --routing istio`: `go install` from the module proxy
+# (its go.mod has no replace directives; go 1.21, so the machine's Go). CRDs from artifacts/flagger.
+build_flagger() {
+  local v="$FLAGGER_VERSION" out="$cache/bin/flagger-$FLAGGER_VERSION"
+  [[ -f "$out/.complete" ]] && return 0
+  log "building Flagger $v (cold build: a few minutes on 2 cores)"
+  mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/fluxcd/flagger/cmd/flagger@$v"
+  local src
+  src="$(cd "$cache" && go mod download -json "github.com/fluxcd/flagger@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  [[ -f "$src/artifacts/flagger/crd.yaml" ]] || { echo "github.com/fluxcd/flagger@$v: no artifacts/flagger/crd.yaml" >&2; exit 1; }
+  cp "$src/artifacts/flagger/crd.yaml" "$out/crd.yaml"
+  touch "$out/.complete"
+}
+
 mkdir -p "$cache/bin" "$cache/build"
 targets=("${@:-etcd kwok gateway-api istio kubernetes}")
 for t in ${targets[*]}; do
@@ -146,6 +162,7 @@ for t in ${targets[*]}; do
     istio) fetch_istio_crds ;;
     kubernetes) build_kubernetes ;;
     argo-rollouts) build_argo_rollouts ;;
+    flagger) build_flagger ;;
     *) echo "unknown target: $t" >&2; exit 2 ;;
   esac
 done
