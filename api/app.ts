@@ -11,7 +11,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { parse as parseYaml } from 'yaml';
 import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { registerAuthentication } from './auth/guard.ts';
 import type { TokenAuthenticator } from './auth/tokens.ts';
@@ -28,6 +27,7 @@ import { scheduleRoutes } from './routes/schedules.ts';
 import { StatusCalls } from './status-calls.ts';
 import { StatusViews, type StatusViewsOptions } from './status-views.ts';
 import { temporalStatusSource } from './temporal-status-source.ts';
+import { parseYamlBody } from './yaml-body.ts';
 
 export interface AppDeps {
   client: Client;
@@ -84,15 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, parseYaml(body as string));
+      done(null, parseYamlBody(body as string));
     } catch (error) {
-      done(
-        new ProblemError(
-          400,
-          `the body is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-        ),
-        undefined,
-      );
+      done(error as ProblemError, undefined);
     }
   });
 

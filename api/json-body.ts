@@ -1,6 +1,10 @@
-// Request bodies in JSON, parsed with a clear 400 for what they cannot be: empty, not JSON, or
-// carrying a `__proto__` key (Fastify's own parser refused that too, but said "not valid JSON").
+// Request bodies in JSON, parsed with a clear 400 for what they cannot be: empty, not JSON, nested
+// deeper than the parser's stack, or carrying a `__proto__` key (Fastify's own parser refused that
+// too, but said "not valid JSON").
 import { ProblemError } from './errors.ts';
+
+/** The 400 of a body nested so deeply that reading it ran out of stack (a RangeError, not a syntax error). */
+export const TOO_DEEP = 'the body is nested too deeply to read';
 
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '')
@@ -13,6 +17,7 @@ export function parseJsonBody(text: string): unknown {
     });
   } catch (error) {
     if (error instanceof ProblemError) throw error;
+    if (error instanceof RangeError) throw new ProblemError(400, TOO_DEEP);
     throw new ProblemError(
       400,
       `the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,

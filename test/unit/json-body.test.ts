@@ -25,4 +25,11 @@ describe('JSON request bodies', () => {
     assert.throws(() => parseJsonBody('{"model": "x",'), refused(/^the body is not valid JSON: /));
     assert.throws(() => parseJsonBody('  '), refused(/the body is empty/));
   });
+  it('says a body nested deeper than the parser can go is too deep (not "not valid JSON: Maximum call stack")', () => {
+    const depth = 200_000;
+    assert.throws(
+      () => parseJsonBody(`${'['.repeat(depth)}${']'.repeat(depth)}`),
+      refused(/^the body is nested too deeply to read$/),
+    );
+  });
 });
