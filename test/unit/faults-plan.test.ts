@@ -176,6 +176,11 @@ describe('SLIPWAY_FAULTS in the local stack', () => {
     const names = enabledComponents(config, 'kubernetes').map((c) => c.name);
     assert.ok(names.indexOf('apiserver-faults') > names.indexOf('kube-apiserver'));
     assert.ok(!enabledComponents(config, 'traffic').some((c) => c.name === 'apiserver-faults'));
+    assert.deepEqual(
+      enabledComponents(config, 'faults').map((c) => c.name),
+      ['apiserver-faults'],
+    );
+    assert.deepEqual(enabledComponents(loadStackConfig(base), 'faults'), []);
     const env = stackEnv(config);
     assert.equal(env.KUBECONFIG, '/tmp/slipway-faults-config-test/faults-kubeconfig');
     assert.equal(env.SLIPWAY_DIRECT_KUBECONFIG, '/tmp/slipway-faults-config-test/kubeconfig');

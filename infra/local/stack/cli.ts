@@ -1,9 +1,9 @@
-// `npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic]`
+// `npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic|faults]`
 import { parseArgs } from 'node:util';
 import { loadStackConfig } from './config.ts';
 import { COMPONENT_GROUPS, stackDown, stackEnv, stackStatus, stackUp, type ComponentGroup } from './stack.ts';
 
-const USAGE = 'usage: npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic]';
+const USAGE = 'usage: npm run stack -- up | down | status | env [--only temporal|kubernetes|traffic|faults]';
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({

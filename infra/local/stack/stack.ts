@@ -17,8 +17,11 @@ import { trafficSimulator } from './components/simulator.ts';
 import { apiTokens } from './components/api-tokens.ts';
 import { faultProxy } from './components/faults.ts';
 
-export const COMPONENT_GROUPS = ['all', 'temporal', 'kubernetes', 'traffic'] as const;
-/** `traffic` = Prometheus and the traffic simulator (the simulator needs the Kubernetes group up). */
+export const COMPONENT_GROUPS = ['all', 'temporal', 'kubernetes', 'traffic', 'faults'] as const;
+/**
+ * `traffic` = Prometheus and the traffic simulator (the simulator needs the Kubernetes group up);
+ * `faults` = the fault proxy alone (also part of `kubernetes`), to turn it on or off by itself.
+ */
 export type ComponentGroup = (typeof COMPONENT_GROUPS)[number];
 
 export function components(group: ComponentGroup = 'all'): Component[] {
@@ -37,6 +40,7 @@ export function components(group: ComponentGroup = 'all'): Component[] {
   if (group === 'temporal') return temporal;
   if (group === 'kubernetes') return kubernetes;
   if (group === 'traffic') return traffic;
+  if (group === 'faults') return [faultProxy];
   return [...temporal, ...kubernetes, ...traffic];
 }
 
