@@ -1,7 +1,17 @@
-// Argo Rollouts' side of the peer scenario: a Rollout (replica-based canary, no traffic router) with
-// a plain Service in front of its pods (labelled for the simulator, pod-groups.ts), and an
-// AnalysisTemplate with the gate's query, interval and threshold, run as background analysis.
+// Argo Rollouts' side of the peer scenario: a Rollout and an AnalysisTemplate with the gate's query,
+// interval and threshold, run as background analysis. Routing `replicas`: a canary with no traffic
+// router and a plain Service in front of its pods (labelled for the simulator, pod-groups.ts).
+// Routing `istio`: trafficRouting.istio with stableService/canaryService and the VirtualService
+// they are destinations of (istio-objects.ts), which Argo's controller moves.
 import * as k8s from '@kubernetes/client-node';
+import { trackServiceName } from '../../activities/kubernetes/labels.ts';
+import {
+  ARGO_ROUTE,
+  argoTrackServices,
+  argoVirtualService,
+  simulatedModel,
+  VS_API,
+} from './istio-objects.ts';
 import {
   BAD_ANNOTATIONS,
   BAD_STEP,
@@ -11,6 +21,7 @@ import {
   REPLICAS,
   VERSIONS,
   gateQuery,
+  type Routing,
 } from './scenario.ts';
 
 const GROUP = { group: 'argoproj.io', version: 'v1alpha1' } as const;
@@ -61,12 +72,23 @@ export function analysisTemplate(namespace: string, model: string): object {
   };
 }
 
+/** How the Rollout's canary routes: nothing for `replicas`; the VirtualService's route for `istio`. */
+export function argoTrafficRouting(model: string, routing: Routing): object {
+  if (routing === 'replicas') return {};
+  return {
+    stableService: trackServiceName(model, 'stable'),
+    canaryService: trackServiceName(model, 'canary'),
+    trafficRouting: { istio: { virtualService: { name: model, routes: [ARGO_ROUTE] } } },
+  };
+}
+
 export function rollout(
   namespace: string,
   model: string,
   version: string,
   steps: ReadonlyArray<{ weight: number; holdMs: number }>,
   annotations: Record<string, string>,
+  routing: Routing = 'replicas',
 ): object {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -98,6 +120,7 @@ export function rollout(
       },
       strategy: {
         canary: {
+          ...argoTrafficRouting(model, routing),
           steps: argoSteps(steps),
           analysis: {
             templates: [{ templateName: templateName(model) }],
@@ -111,11 +134,7 @@ export function rollout(
 
 export function service(namespace: string, model: string): k8s.V1Service {
   return {
-    metadata: {
-      name: model,
-      namespace,
-      labels: { 'app.kubernetes.io/name': model, 'sim.slipway.dev/traffic': 'pods' },
-    },
+    metadata: { name: model, namespace, labels: simulatedModel(model) },
     spec: { selector: { app: model }, ports: [{ port: 8000 }] },
   };
 }
@@ -154,9 +173,11 @@ export class ArgoSide {
   readonly core: k8s.CoreV1Api;
   readonly kc: k8s.KubeConfig;
   readonly namespace: string;
-  constructor(kc: k8s.KubeConfig, namespace: string) {
+  readonly routing: Routing;
+  constructor(kc: k8s.KubeConfig, namespace: string, routing: Routing) {
     this.kc = kc;
     this.namespace = namespace;
+    this.routing = routing;
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
@@ -185,7 +206,17 @@ export class ArgoSide {
   /** The model at v1 (no steps on a first deployment), healthy. */
   async create(model: string): Promise<void> {
     const ns = this.namespace;
-    await this.core.createNamespacedService({ namespace: ns, body: service(ns, model) });
+    if (this.routing === 'replicas') {
+      await this.core.createNamespacedService({ namespace: ns, body: service(ns, model) });
+    } else {
+      for (const body of argoTrackServices(ns, model))
+        await this.core.createNamespacedService({ namespace: ns, body });
+      await this.custom.createNamespacedCustomObject({
+        ...VS_API,
+        namespace: ns,
+        body: argoVirtualService(ns, model),
+      });
+    }
     await this.custom.createNamespacedCustomObject({
       ...GROUP,
       namespace: ns,
@@ -196,7 +227,7 @@ export class ArgoSide {
       ...GROUP,
       namespace: ns,
       plural: 'rollouts',
-      body: rollout(ns, model, VERSIONS.stable, GOOD_STEPS, {}),
+      body: rollout(ns, model, VERSIONS.stable, GOOD_STEPS, {}, this.routing),
     });
     await this.until(model, 'v1 healthy', (s) => s.phase === 'Healthy');
   }
@@ -204,7 +235,8 @@ export class ArgoSide {
   /** Replaces the Rollout's spec with the candidate's: the update that starts a rollout. */
   async release(model: string, version: string, bad: boolean): Promise<number> {
     const steps = bad ? [BAD_STEP] : GOOD_STEPS;
-    const body = rollout(this.namespace, model, version, steps, bad ? BAD_ANNOTATIONS : {}) as {
+    const annotations = bad ? BAD_ANNOTATIONS : {};
+    const body = rollout(this.namespace, model, version, steps, annotations, this.routing) as {
       spec: unknown;
     };
     const at = Date.now();

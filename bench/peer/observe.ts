@@ -1,12 +1,62 @@
-// What the peer bench observes the same way for both tools: when the bad candidate last served
-// (its ready pods, polled), and when Prometheus first held a failing sample of the gate's query.
+// What the peer bench observes the same way for every tool: when the bad candidate last served
+// (routing `replicas`: its ready pods; `istio`: its weight in the VirtualService; polled), and when
+// Prometheus first held a failing sample of the gate's query.
 import type * as k8s from '@kubernetes/client-node';
+import { canaryWeightOf, VS_API } from './istio-objects.ts';
 
 const POLL_MS = 25;
 
+/** When the candidate stopped serving, as polled. */
+export interface CandidateWatch {
+  /** The first poll at or after `t` that found the candidate serving nothing (after it served). */
+  goneAfter(t: number): number | undefined;
+  stop(): Promise<void>;
+}
+
+/** The first sample at or after `t` with nothing served, once one sample served something. */
+export function firstZeroAfter(seen: ReadonlyArray<{ at: number; value: number }>, t: number) {
+  const served = seen.some((s) => s.value > 0);
+  return served ? seen.find((s) => s.at >= t && s.value === 0)?.at : undefined;
+}
+
+/** Polls the candidate's weight in the VirtualService `name` (the weight to the Service `canary`). */
+export function watchCanaryWeight(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  name: string,
+  canary: string,
+): CandidateWatch {
+  const seen: Array<{ at: number; value: number }> = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      // The custom objects API returns untyped JSON; canaryWeightOf reads only spec.http.
+      const vs = (await custom
+        .getNamespacedCustomObject({ ...VS_API, namespace, name })
+        .catch(() => undefined)) as Parameters<typeof canaryWeightOf>[0];
+      const weight = canaryWeightOf(vs, canary, namespace);
+      if (weight !== undefined) seen.push({ at, value: weight });
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  })();
+  return {
+    goneAfter: (t) => firstZeroAfter(seen, t),
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 /** Polls the candidate's ready pods; `goneAfter(t)` = first poll at or after t that saw none. */
-export function watchCandidatePods(core: k8s.CoreV1Api, namespace: string, model: string, version: string) {
-  const seen: Array<{ at: number; ready: number }> = [];
+export function watchCandidatePods(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  model: string,
+  version: string,
+): CandidateWatch {
+  const seen: Array<{ at: number; value: number }> = [];
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -20,16 +70,12 @@ export function watchCandidatePods(core: k8s.CoreV1Api, namespace: string, model
           !p.metadata?.deletionTimestamp &&
           p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       ).length;
-      seen.push({ at, ready });
+      seen.push({ at, value: ready });
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   })();
   return {
-    /** The first moment after `t` the candidate had no ready pod (after having had one). */
-    goneAfter(t: number): number | undefined {
-      const served = seen.some((s) => s.ready > 0);
-      return served ? seen.find((s) => s.at >= t && s.ready === 0)?.at : undefined;
-    },
+    goneAfter: (t) => firstZeroAfter(seen, t),
     async stop() {
       running = false;
       await loop;

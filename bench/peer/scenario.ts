@@ -1,6 +1,6 @@
 // The scenario both tools run, with the same figures: stable v1 with REPLICAS pods, a good candidate
 // through the same weights and holds, then a bad one (answering 50% errors) failing the same
-// error-rate query at the same interval.
+// error-rate query at the same interval; by ready pods or by Istio VirtualService weights (ROUTINGS).
 import { ERROR_RATE_QUERY } from '../../test/helpers/release-fixtures.ts';
 
 export const REPLICAS = 4;
@@ -23,3 +23,25 @@ export function gateQuery(namespace: string, model: string, version: string): st
     .replaceAll('{{model}}', model)
     .replaceAll('{{version}}', version);
 }
+
+/**
+ * How the candidate gets its share: `replicas`, by ready pods with no router (Slipway's replica-ratio
+ * router, an Argo canary without trafficRouting); `istio`, by the weights of an Istio VirtualService
+ * (Slipway's istio router, Argo's trafficRouting.istio, Flagger's istio provider).
+ */
+export const ROUTINGS = ['replicas', 'istio'] as const;
+export type Routing = (typeof ROUTINGS)[number];
+
+/** Parses --routing: one routing, or `all` for every one in order. */
+export function parseRouting(value: string): Routing[] {
+  if (value === 'all') return [...ROUTINGS];
+  const routing = ROUTINGS.find((r) => r === value);
+  if (!routing) throw new Error(`--routing ${value}: one of ${[...ROUTINGS, 'all'].join(', ')}`);
+  return [routing];
+}
+
+/**
+ * Flagger's analysis runs on one timer, at most every 10 s (Canary.GetAnalysisInterval raises a
+ * shorter interval to 10 s): a step lasts one interval, and the gate is checked once per interval.
+ */
+export const FLAGGER_INTERVAL_MS = 10_000;

@@ -1,12 +1,22 @@
-// Slipway's side of the peer scenario: releases with the replica-ratio router (no route: the Service
-// `m` spreads requests over the ready pods of both tracks), the same weights, holds and gate.
+// Slipway's side of the peer scenario: the same weights, holds and gate, through the replica-ratio
+// router (routing `replicas`: no route, the Service `m` spreads requests over the ready pods of both
+// tracks) or the istio router (routing `istio`: the VirtualService `m`, weights to `m-stable` and
+// `m-canary`).
 import type { Client } from '@temporalio/client';
 import { statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseResult } from '../../workflows/release.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import { releaseSpec } from '../../test/helpers/release-fixtures.ts';
-import { BAD_ANNOTATIONS, BAD_STEP, GATE, GOOD_STEPS, POD_READY_DELAY, REPLICAS } from './scenario.ts';
+import {
+  BAD_ANNOTATIONS,
+  BAD_STEP,
+  GATE,
+  GOOD_STEPS,
+  POD_READY_DELAY,
+  REPLICAS,
+  type Routing,
+} from './scenario.ts';
 
 type Steps = ReadonlyArray<{ weight: number; holdMs: number }>;
 
@@ -16,6 +26,7 @@ export function slipwaySpec(
   version: string,
   steps: Steps | undefined,
   bad: boolean,
+  routing: Routing = 'replicas',
 ): ReleaseSpecInput {
   const spec = releaseSpec({
     namespace,
@@ -27,7 +38,7 @@ export function slipwaySpec(
   return {
     ...spec,
     serving: { ...spec.serving, replicas: REPLICAS },
-    traffic: { router: 'replica-ratio' },
+    traffic: routing === 'istio' ? { router: 'istio' } : { router: 'replica-ratio' },
     gates,
     promote: { approval: { required: false } },
     canary: steps
@@ -40,10 +51,12 @@ export class SlipwaySide {
   readonly client: Client;
   readonly taskQueue: string;
   readonly namespace: string;
-  constructor(client: Client, taskQueue: string, namespace: string) {
+  readonly routing: Routing;
+  constructor(client: Client, taskQueue: string, namespace: string, routing: Routing) {
     this.client = client;
     this.taskQueue = taskQueue;
     this.namespace = namespace;
+    this.routing = routing;
   }
 
   async run(
@@ -52,7 +65,7 @@ export class SlipwaySide {
     steps: Steps | undefined,
     bad = false,
   ): Promise<{ result: ReleaseResult; status: ReleaseStatus; startedAt: number }> {
-    const spec = slipwaySpec(this.namespace, model, version, steps, bad);
+    const spec = slipwaySpec(this.namespace, model, version, steps, bad, this.routing);
     const startedAt = Date.now();
     const handle = await this.client.workflow.start(release, {
       taskQueue: this.taskQueue,
