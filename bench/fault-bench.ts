@@ -87,7 +87,11 @@ const plan = planResult.plan;
 const deadlineMs = args.deadline * 1000;
 const MODEL = 'model';
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// Core's own logs too go to the (stderr) logger, so that stdout holds only the JSON and the table.
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+});
 const config = loadStackConfig({ ...process.env, SLIPWAY_FAULTS: undefined });
 const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.ports.temporal}`;
 // The cluster as it is (never through the proxy): namespaces, checks, the baseline worker.
