@@ -14,7 +14,7 @@ import {
 import type { KubernetesClients } from '../activities/kubernetes/clients.ts';
 import { registerAuthentication } from './auth/guard.ts';
 import type { TokenAuthenticator } from './auth/tokens.ts';
-import { errorHandler, ProblemError, sendProblem } from './errors.ts';
+import { errorHandler, ProblemError, routerErrorHandler, sendProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { createApiMetrics } from './metrics.ts';
 import { PromotionSchedules } from './promotion-schedules.ts';
@@ -52,6 +52,7 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    frameworkErrors: routerErrorHandler,
     logger: {
       level: deps.logLevel ?? 'info',
       base: { service: 'slipway-api' },

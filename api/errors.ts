@@ -1,6 +1,7 @@
 // Problem details (RFC 9457) for every error the API returns, and the error handler that turns
 // Fastify, zod and Temporal errors into them. Nothing a client sends yields a 500; an unreachable
-// Temporal or cluster is a 503 with one sentence (api/unavailable.ts).
+// Temporal or cluster is a 503 with one sentence (api/unavailable.ts). A problem stays small
+// whatever the input: its detail is cut at MAX_DETAIL characters, its issues at the first 100.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -20,6 +21,8 @@ export const Problem = z
     failureType: z.string().optional(),
     /** A 409 for an active release: which one. */
     activeRelease: z.record(z.string(), z.unknown()).optional(),
+    /** Issues beyond the first 100, left out of `issues`. */
+    issuesOmitted: z.number().int().optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (extension members as documented)' });
 export type Problem = z.infer<typeof Problem>;
@@ -31,6 +34,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
@@ -54,6 +58,20 @@ export class ProblemError extends Error {
   }
 }
 
+/** The longest detail (and instance) a problem carries: one that would echo a huge input is cut. */
+export const MAX_DETAIL = 1_000;
+const MAX_ISSUES = 100;
+const MAX_ISSUE_TEXT = 300;
+
+/** `text` cut to about `max` characters (at a `; ` between issues when there is one), saying how much is left out. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = max - 40;
+  const atIssue = text.lastIndexOf('; ', room);
+  const kept = text.slice(0, atIssue > room / 2 ? atIssue : room);
+  return `${kept} … (${text.length - kept.length} more characters)`;
+}
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -62,13 +80,19 @@ export function sendProblem(
   issues?: Array<{ path: string; message: string }>,
   extra: Record<string, unknown> = {},
 ): FastifyReply {
+  const kept = issues?.slice(0, MAX_ISSUES).map((issue) => ({
+    path: clip(issue.path, MAX_ISSUE_TEXT),
+    message: clip(issue.message, MAX_ISSUE_TEXT),
+  }));
+  const omitted = (issues?.length ?? 0) - (kept?.length ?? 0);
   const body: Problem & Record<string, unknown> = {
     type: `https://slipway.dev/problems/${status}`,
     title: TITLES[status] ?? 'Error',
     status,
-    detail,
-    instance: request.url.split('?')[0],
-    ...(issues && issues.length > 0 ? { issues } : {}),
+    detail: clip(detail, MAX_DETAIL),
+    instance: clip(request.url.split('?')[0] ?? '', MAX_DETAIL),
+    ...(kept && kept.length > 0 ? { issues: kept } : {}),
+    ...(omitted > 0 ? { issuesOmitted: omitted } : {}),
     ...extra,
   };
   return reply.status(status).type('application/problem+json').send(body);
@@ -81,6 +105,19 @@ const FASTIFY_CODES: Record<string, number> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 400,
   FST_ERR_CTP_INVALID_JSON_BODY: 400,
 };
+
+/**
+ * The problem of a request the router refused before any route ran (Fastify's frameworkErrors):
+ * a path parameter over the router's 100 characters (414), or a malformed percent-encoding (400).
+ * Without it Fastify answers these itself, as JSON that is no problem and echoes the whole URL.
+ */
+export function routerErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    void sendProblem(reply, request, 414, 'a path parameter is longer than 100 characters');
+  else if (error.code === 'FST_ERR_BAD_URL')
+    void sendProblem(reply, request, 400, 'the URL has a malformed percent-encoding');
+  else void sendProblem(reply, request, 400, 'the request cannot be routed');
+}
 
 export function errorHandler(
   error: FastifyError,
