@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { RELEASE_WORKFLOW_TYPE, searchAttributes } from '../workflows/ids.ts';
 import { ProblemError } from './errors.ts';
+import { decodePageToken, encodePageToken } from './page-token.ts';
 import { unavailableSentence } from './unavailable.ts';
 
 export interface ReleaseListItem {
@@ -99,14 +100,7 @@ export async function listReleases(
   filters: ListFilters,
   page: { pageSize: number; pageToken?: string | undefined },
 ): Promise<ReleaseList> {
-  let nextPageToken: Uint8Array | undefined;
-  if (page.pageToken) {
-    nextPageToken = Buffer.from(page.pageToken, 'base64url');
-    if (nextPageToken.length === 0)
-      throw new ProblemError(400, 'pageToken is not a token this API gave out', {
-        issues: [{ path: 'pageToken', message: 'invalid page token' }],
-      });
-  }
+  const nextPageToken = page.pageToken ? decodePageToken(page.pageToken) : undefined;
   let response;
   try {
     response = await client.workflowService.listWorkflowExecutions({
@@ -152,9 +146,6 @@ export async function listReleases(
       if (value !== undefined) (item as unknown as Record<string, string>)[key] = value;
     return item;
   });
-  const token =
-    response.nextPageToken && response.nextPageToken.length > 0
-      ? Buffer.from(response.nextPageToken).toString('base64url')
-      : undefined;
+  const token = encodePageToken(response.nextPageToken);
   return { items, ...(token ? { nextPageToken: token } : {}) };
 }
