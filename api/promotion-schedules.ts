@@ -1,6 +1,10 @@
 // Scheduled promotions: a Temporal Schedule per model (`promotion/<namespace>/<model>`) whose action
 // runs promoteOnSchedule, which asks the release to promote now. Removed by the release when it ends.
+// Puts and deletes of one model's schedule run one at a time (in this process): a put is a delete
+// and a create, and Temporal answers a read of a schedule deleted a moment ago with an error.
 import {
+  isGrpcServiceError,
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   type Client,
   type ScheduleDescription,
@@ -9,6 +13,13 @@ import {
 import { z } from 'zod';
 import { promotionScheduleId } from '../workflows/schedule-ids.ts';
 import { ProblemError } from './errors.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+
+/** How often a put replaces a schedule that a concurrent put created meanwhile, before a 409. */
+const PUT_ATTEMPTS = 5;
+
+/** Temporal's calendar specs name years 2000 to 2100 only (a later one is refused as an invalid argument). */
+const LAST_SCHEDULE_YEAR = 2100;
 
 const DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
 
@@ -51,9 +62,26 @@ export const PromotionSchedule = z
   .meta({ id: 'PromotionSchedule' });
 export type PromotionSchedule = z.infer<typeof PromotionSchedule>;
 
+const FAILED_PRECONDITION = 9; // gRPC status code
+
+/**
+ * A schedule that is not there, or was deleted a moment ago: describing one whose workflow has just
+ * closed answers FAILED_PRECONDITION "Workflow execution closed before WorkflowTaskStarted event".
+ */
+function isGone(error: unknown): boolean {
+  if (error instanceof ScheduleNotFoundError) return true;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return (
+    isGrpcServiceError(cause) &&
+    Number(cause.code) === FAILED_PRECONDITION &&
+    /closed/i.test(cause.details ?? cause.message)
+  );
+}
+
 export class PromotionSchedules {
   private readonly client: Client;
   private readonly taskQueue: string;
+  private readonly writes = new KeyedQueue();
 
   constructor(client: Client, taskQueue: string) {
     this.client = client;
@@ -72,6 +100,14 @@ export class PromotionSchedules {
         throw new ProblemError(400, `at (${body.at}) is in the past`, {
           issues: [{ path: 'at', message: 'must be in the future' }],
         });
+      if (at.getUTCFullYear() > LAST_SCHEDULE_YEAR)
+        throw new ProblemError(
+          400,
+          `at (${body.at}) is after ${LAST_SCHEDULE_YEAR}, the last year a schedule can name`,
+          {
+            issues: [{ path: 'at', message: `must be in ${LAST_SCHEDULE_YEAR} or before` }],
+          },
+        );
       return {
         calendars: [
           {
@@ -90,7 +126,19 @@ export class PromotionSchedules {
     return { calendars: [{ hour, minute, ...(dayOfWeek ? { dayOfWeek } : {}) }], timezone };
   }
 
-  async put(
+  /** Replaces the model's schedule with one for `body`. */
+  put(
+    namespace: string,
+    model: string,
+    body: PromotionScheduleBody,
+    actor: string,
+  ): Promise<PromotionSchedule> {
+    return this.writes.run(promotionScheduleId(namespace, model), () =>
+      this.replace(namespace, model, body, actor),
+    );
+  }
+
+  private async replace(
     namespace: string,
     model: string,
     body: PromotionScheduleBody,
@@ -98,29 +146,55 @@ export class PromotionSchedules {
   ): Promise<PromotionSchedule> {
     const scheduleId = promotionScheduleId(namespace, model);
     const spec = this.specOf(body, new Date());
-    await this.delete(namespace, model).catch(() => undefined); // a put replaces
+    const options = {
+      scheduleId,
+      spec,
+      action: {
+        type: 'startWorkflow' as const,
+        workflowType: 'promoteOnSchedule',
+        workflowId: `${scheduleId}/run`,
+        taskQueue: this.taskQueue,
+        args: [{ namespace, model, actor }],
+      },
+      ...('at' in body ? { state: { remainingActions: 1 } } : {}),
+      memo: { createdBy: actor, request: body },
+    };
+    // A put replaces: delete, then create. Another API's put between the two makes the create find a
+    // schedule again; replace that one too, a few times, then give up with a 409.
+    for (let attempt = 1; ; attempt++) {
+      await this.remove(namespace, model).catch(() => undefined);
+      try {
+        await this.client.schedule.create(options);
+        break;
+      } catch (error) {
+        if (error instanceof ScheduleAlreadyRunning) {
+          if (attempt < PUT_ATTEMPTS) continue;
+          throw new ProblemError(
+            409,
+            `the promotion schedule of ${namespace}/${model} is being replaced by another request; try again`,
+          );
+        }
+        if (error instanceof Error && /timezone|time zone/i.test(error.message))
+          throw new ProblemError(400, error.message, {
+            issues: [{ path: 'calendar.timezone', message: 'unknown time zone' }],
+          });
+        // The schedule client throws a TypeError for Temporal's INVALID_ARGUMENT: the schedule, not the server.
+        if (error instanceof TypeError)
+          throw new ProblemError(400, `Temporal refused this schedule: ${error.message}`);
+        throw error;
+      }
+    }
     try {
-      await this.client.schedule.create({
-        scheduleId,
-        spec,
-        action: {
-          type: 'startWorkflow',
-          workflowType: 'promoteOnSchedule',
-          workflowId: `${scheduleId}/run`,
-          taskQueue: this.taskQueue,
-          args: [{ namespace, model, actor }],
-        },
-        ...('at' in body ? { state: { remainingActions: 1 } } : {}),
-        memo: { createdBy: actor, request: body },
-      });
+      return await this.get(namespace, model);
     } catch (error) {
-      if (error instanceof Error && /timezone|time zone/i.test(error.message))
-        throw new ProblemError(400, error.message, {
-          issues: [{ path: 'calendar.timezone', message: 'unknown time zone' }],
-        });
+      // Another API's delete or put removed it between the create and this read.
+      if (error instanceof ProblemError && error.status === 404)
+        throw new ProblemError(
+          409,
+          `the promotion schedule of ${namespace}/${model} was replaced or removed by another request meanwhile`,
+        );
       throw error;
     }
-    return this.get(namespace, model);
   }
 
   async get(namespace: string, model: string): Promise<PromotionSchedule> {
@@ -129,8 +203,7 @@ export class PromotionSchedules {
     try {
       description = await this.client.schedule.getHandle(scheduleId).describe();
     } catch (error) {
-      if (error instanceof ScheduleNotFoundError)
-        throw new ProblemError(404, `no promotion schedule for ${namespace}/${model}`);
+      if (isGone(error)) throw new ProblemError(404, `no promotion schedule for ${namespace}/${model}`);
       throw error;
     }
     const request = description.memo?.request as PromotionScheduleBody | undefined;
@@ -147,12 +220,15 @@ export class PromotionSchedules {
     };
   }
 
-  async delete(namespace: string, model: string): Promise<void> {
+  delete(namespace: string, model: string): Promise<void> {
+    return this.writes.run(promotionScheduleId(namespace, model), () => this.remove(namespace, model));
+  }
+
+  private async remove(namespace: string, model: string): Promise<void> {
     try {
       await this.client.schedule.getHandle(promotionScheduleId(namespace, model)).delete();
     } catch (error) {
-      if (error instanceof ScheduleNotFoundError)
-        throw new ProblemError(404, `no promotion schedule for ${namespace}/${model}`);
+      if (isGone(error)) throw new ProblemError(404, `no promotion schedule for ${namespace}/${model}`);
       throw error;
     }
   }
