@@ -19,7 +19,8 @@
 //  - apiserver requests each tool sent (through its own counting proxy; a watch counts once), and
 //    apiserver_request_total's increase during its part less the bench's own requests;
 //  - resident memory (peak and at the end) of the Argo and Flagger controller processes and of a
-//    Slipway worker process (worker/main.ts with a prebuilt workflow bundle, as operators run it).
+//    Slipway worker process (worker/main.ts with a prebuilt workflow bundle, as operators run it);
+//  - the tool's requests in the 30 s after its last release, and bad candidates it promoted.
 // Prints a JSON document and a table per routing.
 // `npm run bench -- peer [--routing replicas|istio|all] [--runs 2] [--tools slipway,argo,flagger]`
 import { parseArgs } from 'node:util';
@@ -119,6 +120,8 @@ console.log(
       notes: [
         'requests: the worker process\u2019s own (Slipway), the controller\u2019s (Argo, Flagger), each through a counting proxy',
         'apiserverRequestsOtherClients: apiserver_request_total during that tool\u2019s part less the bench\u2019s own requests: the tool, the controller-manager, scheduler, KWOK, the simulator and anything else on the shared stack',
+        'requestsAfterPerModel: the tool\u2019s requests in the 30 s after its last release, per model: delayed scale-downs (Argo\u2019s abortScaleDownDelaySeconds), resyncs, and Flagger\u2019s reconcile of every Canary each analysis interval, idle or not',
+        'badPromoted, anomalies: a bad candidate the tool promoted instead of rolling back (it has no reaction), with what its check read and what Prometheus holds',
       ],
     },
     null,

@@ -26,6 +26,8 @@ export interface FlaggerController {
   pid: number;
   version: string;
   log: string;
+  /** Flagger's own /metrics (flagger_canary_metric_analysis: the last value each check read). */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -83,7 +85,7 @@ export async function startFlaggerController(
       '-mesh-provider=istio',
       `-metrics-server=${prometheus}`,
       `-port=${port}`,
-      '-log-level=info',
+      // Flagger's default log level (debug) logs every query it runs: the evidence of each check.
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -106,6 +108,7 @@ export async function startFlaggerController(
     pid: child.pid ?? 0,
     version,
     log,
+    metricsUrl: `http://127.0.0.1:${port}/metrics`,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

@@ -83,20 +83,20 @@ export function watchCandidatePods(
   };
 }
 
-/** The first time (ms) in [startMs, endMs] at which `query` exceeded `max`, at a 100 ms resolution. */
-export async function firstFailingSample(
+/** `query` over [startMs, endMs] at `stepSeconds`: [time ms, value] of its first series. */
+async function queryRange(
   query: string,
-  max: number,
   startMs: number,
   endMs: number,
-): Promise<number | undefined> {
+  stepSeconds: number,
+): Promise<Array<[number, number]>> {
   const base = process.env.PROMETHEUS_URL;
   if (!base) throw new Error('PROMETHEUS_URL is not set');
   const params = new URLSearchParams({
     query,
     start: (startMs / 1000).toFixed(3),
     end: (endMs / 1000).toFixed(3),
-    step: '0.1',
+    step: String(stepSeconds),
   });
   const body = (await (await fetch(`${base}/api/v1/query_range?${params.toString()}`)).json()) as {
     status: string;
@@ -104,6 +104,22 @@ export async function firstFailingSample(
     data?: { result?: Array<{ values: Array<[number, string]> }> };
   };
   if (body.status !== 'success') throw new Error(`${query}: ${body.error ?? 'failed'}`);
-  const first = (body.data?.result?.[0]?.values ?? []).find(([, v]) => Number(v) > max);
-  return first ? Math.round(first[0] * 1000) : undefined;
+  return (body.data?.result?.[0]?.values ?? []).map(([t, v]) => [Math.round(t * 1000), Number(v)]);
+}
+
+/** The first time (ms) in [startMs, endMs] at which `query` exceeded `max`, at a 100 ms resolution. */
+export async function firstFailingSample(
+  query: string,
+  max: number,
+  startMs: number,
+  endMs: number,
+): Promise<number | undefined> {
+  return (await queryRange(query, startMs, endMs, 0.1)).find(([, v]) => v > max)?.[0];
+}
+
+/** `query` every 0.5 s over [startMs, endMs], as `HH:MM:SS.s=value` (evidence for the JSON). */
+export async function queryValues(query: string, startMs: number, endMs: number): Promise<string> {
+  return (await queryRange(query, startMs, endMs, 0.5))
+    .map(([t, v]) => `${new Date(t).toISOString().slice(11, 21)}=${Math.round(v * 100) / 100}`)
+    .join(' ');
 }

@@ -18,8 +18,14 @@ import { startArgoController } from './argo-controller.ts';
 import { ArgoSide, watchRollout } from './argo-side.ts';
 import { startCountingProxy, type CountingProxy, type RequestCounts } from './counting-proxy.ts';
 import { startFlaggerController } from './flagger-controller.ts';
-import { FlaggerSide, flaggerOverheads, watchCanary } from './flagger-side.ts';
-import { firstFailingSample, watchCandidatePods, watchCanaryWeight, type CandidateWatch } from './observe.ts';
+import { FlaggerSide, flaggerOverheads, flaggerQuery, watchCanary } from './flagger-side.ts';
+import {
+  firstFailingSample,
+  queryValues,
+  watchCandidatePods,
+  watchCanaryWeight,
+  type CandidateWatch,
+} from './observe.ts';
 import { sampleMemory } from './process-memory.ts';
 import { BAD_STEP, GATE, GOOD_STEPS, VERSIONS, gateQuery, type Routing } from './scenario.ts';
 import { SLIPWAY_BAD_STEPS, SlipwaySide } from './slipway-side.ts';
@@ -35,7 +41,16 @@ export interface ToolFigures {
   apiserverRequestsOtherClients: number;
   memory: { peakMiB: number; lastMiB: number; samples: number };
   durationMs: number;
+  /** The tool's requests in the AFTER_MS after its last release (delayed scale-downs, resyncs, polls). */
+  requestsAfter: number;
+  /** Bad candidates the tool promoted instead of rolling back (no reaction for those). */
+  badPromoted: number;
+  /** What went otherwise than the scenario says, with the evidence. */
+  anomalies: string[];
 }
+
+/** How long each part goes on after its last release, counting the tool's requests. */
+export const AFTER_MS = 30_000;
 
 export interface PartContext {
   namespace: string;
@@ -52,7 +67,7 @@ interface Launched {
   stop(): Promise<void>;
 }
 
-type Figures = Pick<ToolFigures, 'reactionMs' | 'overheadPerStepMs'>;
+type Figures = Pick<ToolFigures, 'reactionMs' | 'overheadPerStepMs' | 'badPromoted' | 'anomalies'>;
 
 /** Runs `releases` with the tool `launch` started behind its own counting proxy, and measures it. */
 async function measured(
@@ -67,9 +82,13 @@ async function measured(
   const started = Date.now();
   const launched = await launch(proxy.kubeconfig);
   const memory = sampleMemory(launched.pid);
-  const figures: Figures = { reactionMs: [], overheadPerStepMs: [] };
+  const figures: Figures = { reactionMs: [], overheadPerStepMs: [], badPromoted: 0, anomalies: [] };
+  let requestsAfter: number;
   try {
     await releases(figures);
+    const before = proxy.counts().total;
+    await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
+    requestsAfter = proxy.counts().total - before;
   } finally {
     await launched.stop().catch(() => undefined);
   }
@@ -82,6 +101,7 @@ async function measured(
     apiserverRequestsOtherClients: (await apiserverRequestTotal()) - apiBefore - ctx.observer.counts().total,
     memory: memory.stop(),
     durationMs: Date.now() - started,
+    requestsAfter,
   };
   await proxy.close();
   return result;
@@ -198,10 +218,21 @@ export async function argoPart(ctx: PartContext): Promise<ToolFigures> {
 export async function flaggerPart(ctx: PartContext): Promise<ToolFigures> {
   if (ctx.routing !== 'istio') throw new Error('Flagger has no replica-based canary (routing istio only)');
   const side = new FlaggerSide(ctx.kc, ctx.namespace);
+  let metricsUrl = '';
+  /** The last value Flagger's check of `model` read, from its flagger_canary_metric_analysis gauge. */
+  const lastChecked = async (model: string) =>
+    (await (await fetch(metricsUrl)).text())
+      .split('\n')
+      .find((l) => l.startsWith('flagger_canary_metric_analysis{') && l.includes(`name="${model}"`)) ??
+    'none';
   return measured(
     ctx,
     'flagger',
-    (kubeconfig) => startFlaggerController(ctx.namespace, kubeconfig),
+    async (kubeconfig) => {
+      const controller = await startFlaggerController(ctx.namespace, kubeconfig);
+      metricsUrl = controller.metricsUrl;
+      return controller;
+    },
     async (figures) => {
       for (let i = 0; i < ctx.runs; i++) {
         const model = `flagger-${i}`;
@@ -219,8 +250,16 @@ export async function flaggerPart(ctx: PartContext): Promise<ToolFigures> {
         await side.until(model, ['Progressing']);
         await side.until(model, ['Failed', 'Succeeded']);
         const failed = await side.status(model);
-        if (failed.phase !== 'Failed') throw new Error(`${model} v3: ${JSON.stringify(failed)}`);
-        figures.reactionMs.push(await reaction(ctx, model, badAt, watch));
+        if (failed.phase === 'Failed') {
+          figures.reactionMs.push(await reaction(ctx, model, badAt, watch));
+          continue;
+        }
+        await watch.stop();
+        figures.badPromoted++;
+        const values = await queryValues(flaggerQuery(ctx.namespace, model, VERSIONS.bad), badAt, Date.now());
+        figures.anomalies.push(
+          `${model}: Flagger promoted the bad v3 (${failed.phase ?? '?'}); its last check read ${await lastChecked(model)}; the query in Prometheus since the release, every 0.5 s: ${values}`,
+        );
       }
     },
   );

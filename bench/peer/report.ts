@@ -1,7 +1,7 @@
 // The peer bench's figures as rows (medians, p90s, per-release requests), the ratios of Slipway's to
 // each peer's, and a Markdown table per routing. Pure.
 import { summary } from '../local-worker.ts';
-import type { ToolFigures } from './parts.ts';
+import { AFTER_MS, type ToolFigures } from './parts.ts';
 
 export const TOOL_NAMES: Readonly<Record<string, string>> = {
   slipway: 'Slipway',
@@ -22,6 +22,10 @@ export function toRow(t: ToolFigures) {
     apiserverRequestsOtherClients: t.apiserverRequestsOtherClients,
     memoryMiB: { peak: t.memory.peakMiB, end: t.memory.lastMiB },
     durationMs: t.durationMs,
+    /** The tool's requests in the AFTER_MS after its last release, per model (every model then idle or cleaning up). */
+    requestsAfterPerModel: round(t.requestsAfter / (t.releases / 3)),
+    badPromoted: t.badPromoted,
+    anomalies: t.anomalies,
   };
 }
 export type Row = ReturnType<typeof toRow>;
@@ -38,6 +42,7 @@ export function ratios(s: Row, peer: Row) {
     apiserverRequestsPerRelease: ratio(s.apiserverRequests.perRelease, peer.apiserverRequests.perRelease),
     apiserverRequestsOtherClients: ratio(s.apiserverRequestsOtherClients, peer.apiserverRequestsOtherClients),
     peakMemory: ratio(s.memoryMiB.peak, peer.memoryMiB.peak),
+    requestsAfterPerModel: ratio(s.requestsAfterPerModel, peer.requestsAfterPerModel),
   };
 }
 export type Ratios = ReturnType<typeof ratios>;
@@ -69,5 +74,12 @@ export function table(rows: Row[]): string[] {
     'apiserverRequestsOtherClients',
   );
   line('memory MiB, peak (end)', (r) => `${r.memoryMiB.peak} (${r.memoryMiB.end})`, 'peakMemory');
+  line(
+    `apiserver requests in the ${AFTER_MS / 1000} s after the last release, per model (tool only)`,
+    (r) => String(r.requestsAfterPerModel),
+    'requestsAfterPerModel',
+  );
+  const promoted = (r: Row) => `${r.badPromoted} of ${r.releases / 3}`;
+  lines.push(`| ${['bad candidates promoted', ...rows.map(promoted), ...peers.map(() => '')].join(' | ')} |`);
   return lines;
 }

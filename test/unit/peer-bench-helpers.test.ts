@@ -218,6 +218,9 @@ describe('peer bench helpers', () => {
       apiserverRequestsOtherClients: 100,
       memory: { peakMiB: peak, lastMiB: peak, samples: 1 },
       durationMs: 10_000,
+      requestsAfter: requests / 3,
+      badPromoted: tool === 'flagger' ? 1 : 0,
+      anomalies: [],
     });
     const rows = [
       figures('slipway', 500, 30, 300),
@@ -238,6 +241,11 @@ describe('peer bench helpers', () => {
       lines[4] ?? '',
       /^\| apiserver requests per release \(tool only\) \| 10 \(30 in 3\) \| 20 \(60 in 3\) \| 30 \(90 in 3\) \| 0.5 \| 0.33 \|$/,
     );
+    assert.equal(
+      lines[7],
+      '| apiserver requests in the 30 s after the last release, per model (tool only) | 10 | 20 | 30 | 0.5 | 0.33 |',
+    );
+    assert.equal(lines[8], '| bad candidates promoted | 0 of 1 | 0 of 1 | 1 of 1 |  |  |');
     assert.equal(ratio(1, 0), null);
     assert.equal(ratio(NaN, 1), null);
   });
