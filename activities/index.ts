@@ -3,6 +3,7 @@ import { createGateActivities, type GateActivityDeps } from './gates/activities.
 import type { Client } from '@temporalio/client';
 import type { KubernetesClients } from './kubernetes/clients.ts';
 import { createKubernetesActivities } from './kubernetes/activities.ts';
+import { createSpecActivities } from './release-spec.ts';
 import { createScheduleActivities } from './temporal/schedules.ts';
 import { createTrafficActivities } from './traffic/activities.ts';
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrafficActivities(deps.kubernetes),
     ...createGateActivities(deps),
     ...createScheduleActivities(deps.temporalClient),
+    ...createSpecActivities(),
   };
 }
 

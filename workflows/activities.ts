@@ -1,5 +1,5 @@
 // Activity proxies with the timeouts and retry policies of each kind of activity.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { nonRetryableFailureTypes } from './failures.ts';
 
@@ -45,3 +45,9 @@ export function measureByJob(timeoutMs: number) {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
   });
 }
+
+/** Parsing the submitted spec (activities/release-spec.ts): a local activity, pure and quick. */
+export const specParser = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { ...retry, maximumAttempts: 3 },
+});

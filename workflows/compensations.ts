@@ -15,7 +15,8 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { RestoreOptions, StableSnapshot } from '../activities/kubernetes/deployments.ts';
 import { compensation } from './activities.ts';
 import type { ReleaseRun } from './release-run.ts';
-import { routeKind, routeName, routerOf, type ReleaseSpec } from './spec/index.ts';
+import type { ReleaseSpec } from './spec/index.ts';
+import { routeKind, routeName, routerOf } from './spec/reading.ts';
 import type { ReleaseStatus } from './status.ts';
 
 export type CompensationName = 'traffic' | 'stable' | 'candidate' | 'build-job' | 'created-objects';

@@ -25,7 +25,7 @@ import { observeStage } from './metrics.ts';
 import type { ReleaseSpec } from './spec/index.ts';
 import { derivePhase, PauseConditions, type PauseCondition } from './state/pause-conditions.ts';
 import type { ApprovalRecord, ReleaseStatus } from './status.ts';
-import type { Outcome, PauseReason, Stage } from './vocabulary.ts';
+import type { Outcome, PauseReason, Stage, Strategy } from './vocabulary.ts';
 
 const TIMELINE_LIMIT = 200;
 
@@ -84,29 +84,11 @@ export class ReleaseRun {
       }),
     );
     this.stageStartedAt = workflowNow();
-    const now = workflowIsoNow();
-    this.status = {
-      releaseId: workflowInfo().workflowId,
-      model: spec.model,
-      namespace: spec.namespace,
-      version: spec.version,
+    this.status = initialStatus(
+      { model: spec.model, namespace: spec.namespace, version: spec.version, strategy: spec.strategy.type },
       submittedBy,
-      firstRelease: false,
-      stage: 'build',
-      phase: 'Running',
-      weights: { stable: 100, canary: 0 },
-      mirrorPercent: null,
-      paused: false,
-      pauseReasons: [],
-      policy: { ...policy },
-      gates: {},
-      measurements: [],
-      approvals: [],
-      timeline: [],
-      strategy: spec.strategy.type,
-      startedAt: now,
-      updatedAt: now,
-    };
+      policy,
+    );
   }
 
   setPolicy(policy: ReleasePolicy): void {
@@ -481,4 +463,32 @@ export class ReleaseRun {
     this.removeCondition('awaiting-window');
     this.throwIfAborted();
   }
+}
+
+/** A release's status before anything has happened: at the start of build, all traffic on stable. */
+export function initialStatus(
+  ids: { model: string; namespace: string; version: string; strategy: Strategy },
+  submittedBy: string,
+  policy: ReleasePolicy,
+): ReleaseStatus {
+  const now = workflowIsoNow();
+  return {
+    releaseId: workflowInfo().workflowId,
+    ...ids,
+    submittedBy,
+    firstRelease: false,
+    stage: 'build',
+    phase: 'Running',
+    weights: { stable: 100, canary: 0 },
+    mirrorPercent: null,
+    paused: false,
+    pauseReasons: [],
+    policy: { ...policy },
+    gates: {},
+    measurements: [],
+    approvals: [],
+    timeline: [],
+    startedAt: now,
+    updatedAt: now,
+  };
 }

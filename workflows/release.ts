@@ -13,8 +13,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { z } from 'zod';
-import { events, kube } from './activities.ts';
+import { events, kube, specParser } from './activities.ts';
 import { rollbackStage } from './compensations.ts';
 import { workflowIsoNow } from './clock.ts';
 import { FailureType } from './failures.ts';
@@ -23,22 +22,24 @@ import { countRelease } from './metrics.ts';
 import {
   abortSignal,
   abortUpdate,
-  Actor,
+  actorProblem,
+  type Actor,
   approveSignal,
   approveUpdate,
   pauseSignal,
   pauseUpdate,
   promoteSignal,
   promoteUpdate,
-  RejectInput,
+  rejectionProblem,
   rejectSignal,
   rejectUpdate,
   resumeSignal,
   resumeUpdate,
   statusQuery,
 } from './messages.ts';
-import { ReleaseRun, type ReleasePolicy } from './release-run.ts';
-import { ReleaseSpec, type ReleaseSpecInput } from './spec/index.ts';
+import { STRATEGIES } from './vocabulary.ts';
+import { initialStatus, ReleaseRun, type ReleasePolicy } from './release-run.ts';
+import type { ReleaseSpec, ReleaseSpecInput } from './spec/index.ts';
 import { adoptStage } from './stages/adopt.ts';
 import { blueGreenStages } from './stages/blue-green.ts';
 import { buildStage } from './stages/build.ts';
@@ -71,18 +72,37 @@ export type ReleaseResult = Pick<
   outcome: NonNullable<ReleaseStatus['outcome']>;
 };
 
-function invalidSpec(error: z.ZodError): ApplicationFailure {
+function invalidSpec(message: string, issues: unknown[]): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
-    `invalid release spec: ${z.prettifyError(error)}`,
+    `invalid release spec: ${message}`,
     FailureType.InvalidReleaseSpec,
-    error.issues,
+    issues,
   );
 }
 
-function parseActor<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
-  return parsed.data;
+/**
+ * The parsed spec. One validation for every entry point: the API ran this same schema (and the
+ * preflight) before it started the workflow; a spec that still fails here ends the workflow as
+ * Failed. Parsed by a local activity, so the sandbox never builds the schemas
+ * (workflows/spec/reading.ts says why); releases that began before parse here as they did.
+ */
+async function parsedSpec(raw: unknown): Promise<ReleaseSpec> {
+  if (patched('spec-parsed-by-activity')) {
+    const parsed = await specParser.parseReleaseSpec(raw);
+    if (!parsed.ok) throw invalidSpec(parsed.message, parsed.issues);
+    return parsed.spec;
+  }
+  const { parseReleaseSpec } = await import(/* webpackMode: "eager" */ './spec/parse.ts');
+  const parsed = parseReleaseSpec(raw);
+  if (!parsed.ok) throw invalidSpec(parsed.message, parsed.issues);
+  return parsed.spec;
+}
+
+/** The payload as an actor, or the update refused with what is wrong with it. */
+function parseActor<T extends Actor>(problem: (input: unknown) => string | undefined, input: unknown): T {
+  const found = problem(input);
+  if (found) throw new Error(found);
+  return input as T;
 }
 
 function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
@@ -100,33 +120,33 @@ function registerHandlers(run: ReleaseRun, main: CancellationScope): void {
   };
 
   setHandler(approveUpdate, (input) => (run.decide('approved', input), run.status), {
-    validator: (input) => run.validateDecision(parseActor(Actor, input)),
+    validator: (input) => run.validateDecision(parseActor(actorProblem, input)),
   });
   setHandler(rejectUpdate, (input) => (run.decide('rejected', input), run.status), {
-    validator: (input) => run.validateDecision(parseActor(RejectInput, input)),
+    validator: (input) => run.validateDecision(parseActor(rejectionProblem, input)),
   });
   setHandler(pauseUpdate, (input) => (run.pause(input, input.comment ?? 'paused by request'), run.status), {
     validator: (input) => {
-      parseActor(Actor, input);
+      parseActor(actorProblem, input);
       mustBeActive();
       if (run.conditions.has('human')) throw new Error('the release is already paused');
     },
   });
   setHandler(resumeUpdate, (input) => (run.resume(input), run.status), {
     validator: (input) => {
-      parseActor(Actor, input);
+      parseActor(actorProblem, input);
       mustBeActive();
       if (!run.status.paused) throw new Error('the release is not paused');
     },
   });
   setHandler(abortUpdate, (input) => (abort(input), run.status), {
     validator: (input) => {
-      parseActor(Actor, input);
+      parseActor(actorProblem, input);
       mustBeActive();
     },
   });
   setHandler(promoteUpdate, (input) => (run.requestPromoteNow(input), run.status), {
-    validator: (input) => orThrow(run.promoteNowProblem(parseActor(Actor, input))),
+    validator: (input) => orThrow(run.promoteNowProblem(parseActor(actorProblem, input))),
   });
 
   // Signals (operators with the Temporal CLI, promotion schedules): the same rules, refusals noted.
@@ -179,15 +199,29 @@ async function releasePolicy(input: ReleaseInput, namespace: string): Promise<Re
   return { separationOfDuties: fromInput || policy.separationOfDuties };
 }
 
+/** What the status says while the spec is being parsed (read off the input as submitted). */
+function statusWhileParsing(input: ReleaseInput): ReleaseStatus {
+  const raw: Partial<Record<'model' | 'namespace' | 'version', unknown>> & { strategy?: { type?: unknown } } =
+    typeof input?.spec === 'object' && input.spec !== null ? input.spec : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const strategy = STRATEGIES.find((s) => s === raw.strategy?.type) ?? 'canary';
+  return initialStatus(
+    { model: text(raw.model), namespace: text(raw.namespace), version: text(raw.version), strategy },
+    input?.submittedBy ?? 'unknown',
+    { separationOfDuties: input?.separationOfDuties ?? false },
+  );
+}
+
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
-  // One validation for every entry point: the API ran this same schema (and the preflight) before
-  // it started the workflow; a spec that still fails here ends the workflow as Failed.
-  const parsed = ReleaseSpec.safeParse(input?.spec);
-  if (!parsed.success) throw invalidSpec(parsed.error);
-  const spec = parsed.data;
+  // The status is answered from the first activation on, while the parse (a local activity) runs.
+  const started: { run?: ReleaseRun } = {};
+  const whileParsing = statusWhileParsing(input);
+  setHandler(statusQuery, () => started.run?.status ?? whileParsing);
+  const spec = await parsedSpec(input?.spec);
   const run = new ReleaseRun(spec, input.submittedBy ?? 'unknown', {
     separationOfDuties: input.separationOfDuties ?? false,
   });
+  started.run = run;
   if (input.retryOf) run.status.retryOf = input.retryOf;
   upsertSearchAttributes([
     { key: searchAttributes.model, value: spec.model },
@@ -196,7 +230,6 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     { key: searchAttributes.stage, value: 'build' },
   ]);
   const main = new CancellationScope();
-  setHandler(statusQuery, () => run.status);
   registerHandlers(run, main);
   if (input.retryOf)
     run.note(`retry of run ${input.retryOf} with the same spec, by ${run.status.submittedBy}`);

@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/index.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
+import { createSpecActivities } from '../../activities/release-spec.ts';
 import { FailureType } from '../../workflows/failures.ts';
 import { routerOf } from '../../workflows/spec/index.ts';
 
@@ -149,6 +150,8 @@ export function stubActivities(options: StubOptions) {
   };
 
   const activities: Partial<Activities> = {
+    // Parsing the spec is pure: the real one (not a call on the cluster, so not in `calls`).
+    ...createSpecActivities(),
     async preflight() {
       calls.push('preflight');
       if (options.preflightFails)

@@ -4,7 +4,7 @@
 // minReadySeconds. Image pulls and model loads are not in the spec: a startup probe is how a model
 // server says how long it may take. Pure (the workflow says it in the status while it happens).
 import type { ReleaseSpec } from './release-spec.ts';
-import { servingContainerIndex } from './serving.ts';
+import { servingContainerIndex } from './serving-lookup.ts';
 
 /** Kubernetes' defaults for what the spec leaves out. */
 const DEFAULT_GRACE_SECONDS = 30;

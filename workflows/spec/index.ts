@@ -1,6 +1,7 @@
 // The release spec: what a user submits (DESIGN §4). One zod schema is the single source of truth
 // for the workflow, the activities, the API and the CLI; TypeScript types are derived from it.
-// Imported inside the workflow sandbox: pure, no I/O, no clock.
+// Pure, no I/O, no clock. Workflow code does not import this file (it would build every schema in
+// each workflow's sandbox): it reads a parsed spec through reading.ts, and an activity parses.
 //
 // Conventions:
 // - every object is strict (an unknown field is an error at its own path);
@@ -16,15 +17,8 @@
 export { ReleaseSpec, type ReleaseSpecInput } from './release-spec.ts';
 export { dnsLabel, modelName } from './names.ts';
 export { DEFAULT_CONTAINER, type Container, type PodTemplate } from './pod-template.ts';
-export {
-  canonical,
-  PROBE_FIELDS,
-  renderProbe,
-  replicasToApply,
-  servingContainerIndex,
-  servingReplicas,
-  slipwayEnv,
-} from './serving.ts';
+export { canonical, PROBE_FIELDS, renderProbe, slipwayEnv } from './serving.ts';
+export { replicasToApply, servingContainerIndex, servingReplicas } from './serving-lookup.ts';
 export { quantityValue } from './quantities.ts';
 export { expectedDowntime, type ExpectedDowntime } from './downtime.ts';
 export type { CanaryStep } from './stages.ts';

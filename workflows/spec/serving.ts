@@ -2,6 +2,7 @@
 // and optionally a full pod template (pod-template.ts) that the shorthand fields fill. Pure.
 import { z } from 'zod';
 import { formatIssuePath } from './issue-path.ts';
+import { servingContainerIndex } from './serving-lookup.ts';
 import {
   annotations,
   dnsLabel,
@@ -195,16 +196,6 @@ export const PROBE_FIELDS = [
   ['startup', 'startupProbe'],
 ] as const;
 
-/** Where the serving container is in `template.spec.containers` (-1: the template has none). */
-export function servingContainerIndex(serving: {
-  template?: PodTemplate | undefined;
-  container?: string | undefined;
-}): number {
-  const containers = serving.template?.spec?.containers ?? [];
-  if (serving.container === undefined) return containers.length > 0 ? 0 : -1;
-  return containers.findIndex((container) => container.name === serving.container);
-}
-
 /** The port named `http` of a container, if any. */
 export function httpPort(container: Container | undefined): number | undefined {
   return container?.ports?.find((p) => p.name === 'http')?.containerPort;
@@ -343,21 +334,6 @@ function checkAdoption(serving: ServingObject, ctx: z.RefinementCtx): void {
       path: ['image'],
       message: `an image is required: the version of ${serving.deploymentRef}'s serving container this release runs`,
     });
-}
-
-/** The stable's size: the spec's replicas, else (an adopted Deployment keeps its own) the live ones, else 1. */
-export function servingReplicas(spec: { serving: { replicas?: number | undefined } }, live?: number): number {
-  return spec.serving.replicas ?? live ?? 1;
-}
-
-/**
- * The replicas a Slipway apply sets on the stable: the spec's, 1 when it says none, and none for an
- * adopted Deployment whose spec says none (its manager's stay).
- */
-export function replicasToApply(spec: {
-  serving: { replicas?: number | undefined; deploymentRef?: string | undefined };
-}): number | undefined {
-  return spec.serving.deploymentRef === undefined ? servingReplicas(spec) : spec.serving.replicas;
 }
 
 /** Env names Slipway sets from the spec; a template may set them only to the same value. */

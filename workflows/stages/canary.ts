@@ -3,7 +3,8 @@
 // promote-now skips what is left of the plan.
 import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { routerOf, type CanaryStep } from '../spec/index.ts';
+import type { CanaryStep } from '../spec/index.ts';
+import { routerOf } from '../spec/reading.ts';
 import { assertCandidateServes } from './candidate-watch.ts';
 import { whileWatched } from './gates.ts';
 import { waitForTrack } from './rollout.ts';

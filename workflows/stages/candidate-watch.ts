@@ -14,7 +14,7 @@ import type { Activities } from '../../activities/index.ts';
 import { kube } from '../activities.ts';
 import { FailureType } from '../failures.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { routerOf } from '../spec/index.ts';
+import { routerOf } from '../spec/reading.ts';
 
 /** The watch lasts as long as the hold (an approval can wait for weeks); its heartbeats prove it alive. */
 const watcher = proxyActivities<Activities>({

@@ -2,7 +2,7 @@
 // `<model>-canary` Deployment, each recorded for rollback as it is created.
 import { kube } from '../activities.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { routerOf, servingReplicas } from '../spec/index.ts';
+import { routerOf, servingReplicas } from '../spec/reading.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { waitForTrack } from './rollout.ts';
 

@@ -10,7 +10,7 @@ import { waitForTrack } from './rollout.ts';
 import { untilGatesPass } from './gates.ts';
 import { awaitPromotionGoAhead } from './promote.ts';
 import { verifiesAfterPromotion, verifyStage } from './verify.ts';
-import { firstReleaseGates } from '../spec/index.ts';
+import { firstReleaseGates } from '../spec/reading.ts';
 
 export async function firstReleaseStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<void> {
   const { spec } = run;

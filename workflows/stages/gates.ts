@@ -26,7 +26,8 @@ import {
 } from '../gates/evaluation.ts';
 import { countGateMeasurement } from '../metrics.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { gateByName, gateProvider, type GateSpec } from '../spec/index.ts';
+import type { GateSpec } from '../spec/index.ts';
+import { gateByName, gateProvider } from '../spec/reading.ts';
 import { untilCandidateLost, watchesCandidate } from './candidate-watch.ts';
 
 const MEASUREMENTS_KEPT = 100;

@@ -8,7 +8,7 @@
 import { kube } from '../activities.ts';
 import { workflowIsoNow, workflowNow } from '../clock.ts';
 import type { ReleaseRun } from '../release-run.ts';
-import { expectedDowntime } from '../spec/index.ts';
+import { expectedDowntime } from '../spec/reading.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { untilGatesPass, whileWatched } from './gates.ts';
 import { awaitPromotionGoAhead, checkCapacityAgain, noteHandScaledStable } from './promote.ts';

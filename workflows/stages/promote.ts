@@ -9,7 +9,7 @@ import { compensation, kube } from '../activities.ts';
 import { nextPromotionTime } from '../calendar.ts';
 import { workflowNow } from '../clock.ts';
 import { FailureType } from '../failures.ts';
-import { replicasToApply } from '../spec/index.ts';
+import { replicasToApply } from '../spec/reading.ts';
 import type { ReleaseRun } from '../release-run.ts';
 import type { StableSnapshot } from '../../activities/kubernetes/deployments.ts';
 import { assertCandidateServes } from './candidate-watch.ts';
