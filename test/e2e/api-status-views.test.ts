@@ -123,9 +123,10 @@ describe('API: shared release status views', () => {
     assert.ok(fifty.cost.query <= fifty.tasks + 3, context);
     assert.ok(fifty.cost.query <= one.cost.query + 3, context);
     assert.ok(fifty.cost.history <= one.cost.history + 3, context);
-    // Each stream's first read (its 404 check) takes a share of a describe; after that the
-    // follower describes once per change, for all 50.
-    assert.ok(fifty.cost.describe <= one.cost.describe + 25, context);
+    // Each stream's first read (its 404 check) costs at most one describe (streams that open together
+    // share one; on a loaded machine fewer do); after that the follower describes once per change,
+    // for all 50 (per-stream polling would be 50 × one.cost.describe).
+    assert.ok(fifty.cost.describe <= one.cost.describe + 50, context);
   });
 
   it('a GET right after an approval shows it; GETs of an unchanged release share its reads', async () => {
