@@ -1,6 +1,6 @@
 // The API's problems stay problems, and stay small, whatever the request: a path parameter over the
 // router's limit or a malformed percent-encoding (refused by the router before any route runs), a
-// spec with thousands of issues, a huge unknown URL. The app is built over a Temporal and a cluster
+// spec with thousands of issues or nested thousands of levels deep, a huge unknown URL. The app is built over a Temporal and a cluster
 // that are not there: none of these requests gets that far.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,6 +94,19 @@ describe('API problems', () => {
     assert.equal(answer.body.issues?.length, 100);
     assert.ok((answer.body.issuesOmitted ?? 0) >= 4_900, String(answer.body.issuesOmitted));
     assert.ok(answer.size < 30_000, `${answer.size} bytes`);
+  });
+  it('a spec nested thousands of levels deep is a 400, not a 500 (its validation recursed out of stack)', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 2_000; i++) deep = { a: deep };
+    const spec = {
+      model: 'm',
+      namespace: 'ns',
+      version: 'v1',
+      serving: { image: 'x', template: { spec: { containers: [{ name: 'c' }], securityContext: { deep } } } },
+    };
+    const answer = await problem('POST', '/v1/releases?dryRun=true', spec);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.detail, 'the body is nested more than 100 levels deep');
   });
   it('an unknown route with a huge URL is a 404 whose detail and instance are cut', async () => {
     const answer = await problem('GET', `/v2/${'x'.repeat(50_000)}`);

@@ -25,11 +25,23 @@ describe('JSON request bodies', () => {
     assert.throws(() => parseJsonBody('{"model": "x",'), refused(/^the body is not valid JSON: /));
     assert.throws(() => parseJsonBody('  '), refused(/the body is empty/));
   });
+  it('takes 100 levels of nesting, and refuses 101 as too deep', () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    assert.equal(JSON.stringify(parseJsonBody(nested(100))), nested(100));
+    assert.throws(
+      () => parseJsonBody(nested(101)),
+      refused(/^the body is nested more than 100 levels deep$/),
+    );
+    assert.throws(
+      () => parseJsonBody(`${'{"a":'.repeat(101)}1${'}'.repeat(101)}`),
+      refused(/nested more than 100 levels/),
+    );
+  });
   it('says a body nested deeper than the parser can go is too deep (not "not valid JSON: Maximum call stack")', () => {
     const depth = 200_000;
     assert.throws(
       () => parseJsonBody(`${'['.repeat(depth)}${']'.repeat(depth)}`),
-      refused(/^the body is nested too deeply to read$/),
+      refused(/^the body is nested more than 100 levels deep$/),
     );
   });
 });

@@ -17,11 +17,18 @@ describe('YAML request bodies', () => {
   it('says where a body is not YAML', () => {
     assert.throws(() => parseYamlBody('model: [unclosed'), refused(/^the body is not valid YAML: .*line 1/));
   });
+  it('refuses more than 100 levels of nesting, self-referencing aliases included', () => {
+    assert.throws(
+      () => parseYamlBody(`${'['.repeat(101)}${']'.repeat(101)}`),
+      refused(/^the body is nested more than 100 levels deep$/),
+    );
+    assert.throws(() => parseYamlBody('a: &a [*a]\n'), refused(/nested more than 100 levels|not valid YAML/));
+  });
   it('says a body nested deeper than the parser can go is too deep (not "Maximum call stack size exceeded")', () => {
     const depth = 5_000;
     assert.throws(
       () => parseYamlBody(`${'['.repeat(depth)}${']'.repeat(depth)}`),
-      refused(/^the body is nested too deeply to read$/),
+      refused(/^the body is nested more than 100 levels deep$/),
     );
   });
 });
