@@ -134,6 +134,23 @@ const models = scaleModels(N, Number(values['bad-every']));
 const cluster = clusterClients(kc);
 const timeoutMs = 30 * 60_000;
 
+// Every release checked in the cluster, each wave right after it ends.
+const mismatches: string[] = [];
+async function checkWave(wave: 'v1' | 'v2', list: Ended[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < list.length) {
+        const e = list[next++]!;
+        const mismatch = await clusterMismatch(cluster, namespace, e, wave).catch((error: unknown) =>
+          String(error),
+        );
+        if (mismatch) mismatches.push(`${wave} ${mismatch}`);
+      }
+    }),
+  );
+}
+
 const phases: Record<string, { startS: number; endS: number }> = {};
 const since = (t: number) => Math.round((t - started) / 100) / 10;
 let killed: { worker: string; atS: number } | undefined;
@@ -152,6 +169,7 @@ let ended2: Ended[] = [];
   await untilWaveEnds(client, taskQueue, timeoutMs);
   phases.firstWave = { startS: since(t), endS: since(Date.now()) };
   ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
+  await checkWave('v1', ended1);
 
   // Wave 2, measured: N canaries at once.
   t = Date.now();
@@ -166,32 +184,15 @@ let ended2: Ended[] = [];
   await untilWaveEnds(client, taskQueue, timeoutMs);
   phases.secondWave = { startS: since(t), endS: since(Date.now()) };
   ended2 = await collect(client, models, { namespace, version: 'v2' }, true);
+  await checkWave('v2', ended2);
 }
 // Read while the workers still run.
 const metricsTexts = await Promise.all(workers.map((w) => w.metrics()));
-const workerMemory = workers.map((w) => ({ name: w.name, samples: w.memory.stop() }));
+for (const w of workers) w.stopHeap();
+const workerMemory = workers.map((w) => ({ name: w.name, samples: w.memory.stop(), heap: w.heap }));
 const temporalSamples = temporalStats?.stop() ?? [];
 const series = await counters.stop();
 
-// Every release checked in the cluster.
-const mismatches: string[] = [];
-for (const [wave, list] of [
-  ['v1', ended1],
-  ['v2', ended2],
-] as const) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 10 }, async () => {
-      while (next < list.length) {
-        const e = list[next++]!;
-        const mismatch = await clusterMismatch(cluster, namespace, e, wave).catch((error: unknown) =>
-          String(error),
-        );
-        if (mismatch) mismatches.push(`${wave} ${mismatch}`);
-      }
-    }),
-  );
-}
 const outcomes = (list: Ended[]) =>
   list.reduce<Record<string, number>>((acc, e) => {
     const k = e.result?.outcome.result ?? 'failed';
@@ -253,6 +254,10 @@ const figures = {
     name: w.name,
     ...rss(w.samples),
     cpuSeconds: Math.round(w.samples.reduce((sum, s) => sum + s.cpu, 0)),
+    mainHeapUsedMiB: {
+      peak: Math.max(0, ...w.heap.map((h) => h.usedMiB)),
+      last: w.heap[w.heap.length - 1]?.usedMiB ?? NaN,
+    },
     overTime: overTime(w.samples, 10),
   })),
   temporal: {

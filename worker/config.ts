@@ -12,7 +12,12 @@ const bindAddress = z.union([
 const WorkerEnv = TemporalConnectionEnv.extend({
   SLIPWAY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   PROMETHEUS_URL: z.url().optional(),
-  SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  /**
+   * Activity slots. Every release that holds or waits keeps one long activity (the candidate watch,
+   * a rollout or Job wait) and takes short ones beside it, so a worker needs about two per release it
+   * carries: with 200, 200 holding releases filled every slot and no gate could be measured.
+   */
+  SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2500),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   /** /healthz, /readyz and /metrics (Slipway's and Temporal's metrics in one scrape). */
   SLIPWAY_WORKER_HTTP: bindAddress.default('127.0.0.1:9464'),

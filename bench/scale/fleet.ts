@@ -4,6 +4,7 @@
 // memory and CPU, read their schedule-to-start histograms, and kill one with SIGKILL.
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process.ts';
 import { freePort } from '../../infra/local/stack/free-port.ts';
+import { sumMetric } from '../peer/apiserver-metrics.ts';
 import { sampleProcess, type ProcessSampler } from './process-stats.ts';
 
 export interface FleetWorker {
@@ -12,6 +13,9 @@ export interface FleetWorker {
   memory: ProcessSampler;
   /** Its /metrics text (Slipway's and the Temporal runtime's), or '' once it is gone. */
   metrics(): Promise<string>;
+  /** The main thread's V8 heap in use, sampled from its metrics every 5 s (MiB). */
+  heap: Array<{ t: number; usedMiB: number; externalMiB: number }>;
+  stopHeap(): void;
 }
 
 export async function startFleetWorker(
@@ -26,16 +30,32 @@ export async function startFleetWorker(
   });
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error(`worker ${name} has no pid`);
+  const metrics = async () => {
+    try {
+      return await (await fetch(`http://${proc.httpAddress}/metrics`)).text();
+    } catch {
+      return '';
+    }
+  };
+  const started = Date.now();
+  const heap: FleetWorker['heap'] = [];
+  const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  const timer = setInterval(() => {
+    void metrics().then((text) => {
+      if (!text) return;
+      heap.push({
+        t: Date.now() - started,
+        usedMiB: mib(sumMetric(text, 'slipway_worker_nodejs_heap_size_used_bytes')),
+        externalMiB: mib(sumMetric(text, 'slipway_worker_nodejs_external_memory_bytes')),
+      });
+    });
+  }, 5_000);
   return {
     name,
     process: proc,
     memory: sampleProcess(pid),
-    async metrics() {
-      try {
-        return await (await fetch(`http://${proc.httpAddress}/metrics`)).text();
-      } catch {
-        return '';
-      }
-    },
+    metrics,
+    heap,
+    stopHeap: () => clearInterval(timer),
   };
 }
