@@ -15,7 +15,7 @@ const WorkerEnv = TemporalConnectionEnv.extend({
   /**
    * Activity slots. Every release that holds or waits keeps one long activity (the candidate watch,
    * a rollout or Job wait) and takes short ones beside it, so a worker needs about two per release it
-   * carries: with 200, 200 holding releases filled every slot and no gate could be measured.
+   * carries: with 200, 200 holding releases would take every slot and leave none for measurements.
    */
   SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2500),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
