@@ -16,6 +16,8 @@ export interface RequestCounts {
   total: number;
   /** By verb: get, list, watch, create, update, patch, delete. */
   byVerb: Record<string, number>;
+  /** By verb and resource (`patch services`, `update rollouts/status`…). */
+  byResource: Record<string, number>;
 }
 
 export interface CountingProxy {
@@ -47,15 +49,26 @@ export function verbOf(method: string, url: string): string {
   }
 }
 
+/** The resource a request is for: `pods`, `rollouts/status`, `namespaces`… (subresources after a slash). */
+export function resourceOf(url: string): string {
+  const parts = new URL(url, 'http://x').pathname.split('/').filter(Boolean);
+  const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  const withoutNs = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+  const [resource = '', , sub] = withoutNs;
+  return sub ? `${resource}/${sub}` : resource;
+}
+
 export async function startCountingProxy(name: string, namespace: string): Promise<CountingProxy> {
   const config = loadStackConfig();
   const pki = pkiPaths(config);
   const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.cert), key: readFileSync(pki.key) };
-  let counts: RequestCounts = { total: 0, byVerb: {} };
+  let counts: RequestCounts = { total: 0, byVerb: {}, byResource: {} };
   const server = createServer((req: IncomingMessage, res) => {
     const verb = verbOf(req.method ?? 'GET', req.url ?? '/');
     counts.total++;
     counts.byVerb[verb] = (counts.byVerb[verb] ?? 0) + 1;
+    const key = `${verb} ${resourceOf(req.url ?? '/')}`;
+    counts.byResource[key] = (counts.byResource[key] ?? 0) + 1;
     const upstream = httpsRequest(
       {
         host: '127.0.0.1',
@@ -95,9 +108,13 @@ export async function startCountingProxy(name: string, namespace: string): Promi
   return {
     kubeconfig,
     url,
-    counts: () => ({ total: counts.total, byVerb: { ...counts.byVerb } }),
+    counts: () => ({
+      total: counts.total,
+      byVerb: { ...counts.byVerb },
+      byResource: { ...counts.byResource },
+    }),
     reset() {
-      counts = { total: 0, byVerb: {} };
+      counts = { total: 0, byVerb: {}, byResource: {} };
     },
     async close() {
       server.closeAllConnections();

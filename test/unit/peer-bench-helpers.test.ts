@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sumMetric } from '../../bench/peer/apiserver-metrics.ts';
 import { analysisTemplate, argoSteps, rollout } from '../../bench/peer/argo-side.ts';
-import { verbOf } from '../../bench/peer/counting-proxy.ts';
+import { resourceOf, verbOf } from '../../bench/peer/counting-proxy.ts';
 import { canary, flaggerOverheads, flaggerQuery } from '../../bench/peer/flagger-side.ts';
 import { argoTrackServices, argoVirtualService, canaryWeightOf } from '../../bench/peer/istio-objects.ts';
 import { firstZeroAfter } from '../../bench/peer/observe.ts';
@@ -31,6 +31,11 @@ describe('peer bench helpers', () => {
     assert.equal(verbOf('PUT', '/apis/apps/v1/namespaces/ns/replicasets/r'), 'update');
     assert.equal(verbOf('PATCH', '/apis/apps/v1/namespaces/ns/replicasets/r'), 'patch');
     assert.equal(verbOf('DELETE', '/api/v1/namespaces/ns/pods/p'), 'delete');
+    assert.equal(resourceOf('/api/v1/namespaces/ns/services/m-canary'), 'services');
+    assert.equal(resourceOf('/api/v1/namespaces/ns/pods?labelSelector=a%3Db'), 'pods');
+    assert.equal(resourceOf('/apis/argoproj.io/v1alpha1/namespaces/ns/rollouts/r/status'), 'rollouts/status');
+    assert.equal(resourceOf('/apis/apps/v1/replicasets?watch=true'), 'replicasets');
+    assert.equal(resourceOf('/api/v1/namespaces/ns'), 'namespaces');
   });
 
   it('sums every series of apiserver_request_total and nothing else', () => {
@@ -214,7 +219,7 @@ describe('peer bench helpers', () => {
       releases: 3,
       reactionMs: [reaction],
       overheadPerStepMs: [-5],
-      requests: { total: requests, byVerb: {} },
+      requests: { total: requests, byVerb: {}, byResource: {} },
       apiserverRequestsOtherClients: 100,
       memory: { peakMiB: peak, lastMiB: peak, samples: 1 },
       durationMs: 10_000,
