@@ -12,6 +12,7 @@ import { renderRoute } from '../traffic/route-object.ts';
 import { ALL_STABLE } from '../traffic/router.ts';
 import { serverSideApply } from './apply.ts';
 import { checkCapacity, type CapacityVerdict } from './capacity.ts';
+import { sharedRead } from './shared-reads.ts';
 import { clusterCall, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
 import { adoptedTargetPort, readAdoptedBase } from './deployments.ts';
@@ -60,17 +61,26 @@ export interface CapacityInput {
   releaseId?: string;
 }
 
+// The capacity reads are shared by releases checking at the same moment (shared-reads.ts).
 function listNodes(clients: KubernetesClients) {
-  return preflightRead({ verb: 'list', resource: 'nodes' }, () => clients.core.listNode());
+  return sharedRead(clients, 'nodes', () =>
+    preflightRead({ verb: 'list', resource: 'nodes' }, () => clients.core.listNode()),
+  );
 }
 
 function capacityReads(clients: KubernetesClients, namespace: string) {
   return [
-    preflightRead({ verb: 'list', resource: 'pods' }, () =>
-      clients.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    sharedRead(clients, 'running-pods', () =>
+      preflightRead({ verb: 'list', resource: 'pods' }, () =>
+        clients.core.listPodForAllNamespaces({
+          fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+        }),
+      ),
     ),
-    preflightRead({ verb: 'list', resource: 'resourcequotas', namespace }, () =>
-      clients.core.listNamespacedResourceQuota({ namespace }),
+    sharedRead(clients, `resourcequotas/${namespace}`, () =>
+      preflightRead({ verb: 'list', resource: 'resourcequotas', namespace }, () =>
+        clients.core.listNamespacedResourceQuota({ namespace }),
+      ),
     ),
   ] as const;
 }
