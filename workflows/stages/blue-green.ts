@@ -79,7 +79,9 @@ async function switchStage(run: ReleaseRun, snapshot: StableSnapshot): Promise<v
   void run.event('Normal', 'BlueGreenSwitched', message);
   try {
     // Not shortened by promote-now: it is what makes a rollback a route flip.
-    await whileWatched(run, gates, () => run.hold(strategy.scaleDownDelay.ms, () => false, false));
+    await whileWatched(run, gates, () => run.hold(strategy.scaleDownDelay.ms, () => false, false), {
+      holdMs: strategy.scaleDownDelay.ms,
+    });
   } finally {
     delete run.status.warmStandby;
   }

@@ -52,7 +52,7 @@ export async function canaryStage(run: ReleaseRun): Promise<void> {
       // Recorded beside the hold, not before it: an Event must not add to every step's overhead.
       void run.event('Normal', 'CanaryStep', `${label}: ${description}`);
       const holdMs = step.hold?.ms ?? 0;
-      await whileWatched(run, gates, () => run.hold(holdMs));
+      await whileWatched(run, gates, () => run.hold(holdMs), { holdMs });
     } else if ('approval' in step) {
       const timeoutMs = step.approval.timeout?.ms;
       await whileWatched(run, gates, async () => {

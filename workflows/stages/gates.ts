@@ -196,6 +196,7 @@ async function gateLoop(
   name: string,
   untilPassed: boolean,
   afterOneInterval: boolean,
+  measured?: Map<string, number>,
 ): Promise<void> {
   const gate = gateSpec(run, name);
   const intervalMs = gate.interval.ms;
@@ -215,6 +216,7 @@ async function gateLoop(
       consecutiveErrorLimit: gate.consecutiveErrorLimit,
     });
     run.status.gates[name] = state;
+    measured?.set(name, (measured.get(name) ?? 0) + 1);
     run.status.measurements.push(measurement);
     if (run.status.measurements.length > MEASUREMENTS_KEPT) run.status.measurements.shift();
     if (state.status === 'failed') {
@@ -241,23 +243,42 @@ function gatesThatMustPass(run: ReleaseRun, gateNames: readonly string[]): strin
 }
 
 /**
+ * Gates a hold of `holdMs` is due to measure (their interval fits in it) that it has not measured
+ * yet: a hold that elapsed while no worker ran (timers fire without one) has measured nothing, and
+ * must not pass a candidate nobody looked at. Empty when promote-now cut the hold short.
+ */
+function dueUnmeasured(
+  run: ReleaseRun,
+  gateNames: readonly string[],
+  holdMs: number,
+  measured: Map<string, number>,
+): string[] {
+  if (run.promoteNowEffective) return [];
+  return gateNames.filter((name) => gateSpec(run, name).interval.ms <= holdMs && !measured.get(name));
+}
+
+/**
  * Runs `wait` (a hold, an approval) while the named gates are measured and the candidate is watched
  * in the background: the first failing gate or a lost candidate ends the wait with its failure.
  * A gate with consecutiveSuccesses > 1 keeps the step going until it has passed that many times.
+ * With `holdMs` (the wait is a hold that long), every gate whose interval fits in the hold is
+ * measured at least once before the step ends, also when the hold elapsed while no worker ran.
  */
 export async function whileWatched(
   run: ReleaseRun,
   gateNames: readonly string[],
   wait: () => Promise<void>,
+  options: { holdMs?: number } = {},
 ): Promise<void> {
   const watching = watchesCandidate(run);
   if (gateNames.length === 0 && !watching) return wait();
   const mustPass = gatesThatMustPass(run, gateNames);
   const watchFailures = run.candidateWatchFailures;
+  const measured = new Map<string, number>();
   const scope = new CancellationScope();
   const loops = scope.run(() =>
     Promise.all([
-      ...gateNames.map((name) => gateLoop(run, name, false, true)),
+      ...gateNames.map((name) => gateLoop(run, name, false, true, measured)),
       ...(watching ? [untilCandidateLost(run)] : []),
     ]),
   );
@@ -270,6 +291,18 @@ export async function whileWatched(
   const waitScope = new CancellationScope();
   const waited = waitScope.run(async () => {
     await wait();
+    const { holdMs } = options;
+    if (
+      holdMs !== undefined &&
+      dueUnmeasured(run, gateNames, holdMs, measured).length > 0 &&
+      // Added after releases were running: older runs ended a hold whatever it had measured.
+      patched('hold-measures-its-gates')
+    ) {
+      await condition(
+        () => dueUnmeasured(run, gateNames, holdMs, measured).length === 0 || run.abortedBy !== undefined,
+      );
+      run.throwIfAborted();
+    }
     if (mustPass.length > 0 && !run.promoteNowEffective) {
       await condition(
         () =>

@@ -14,7 +14,9 @@ export async function shadowStage(run: ReleaseRun): Promise<void> {
   await kube.setMirror({ spec: run.spec, percent: shadow.mirrorPercent });
   run.status.mirrorPercent = shadow.mirrorPercent;
   run.trafficTookEffect();
-  await whileWatched(run, shadow.gates ?? [], () => run.hold(shadow.duration.ms));
+  await whileWatched(run, shadow.gates ?? [], () => run.hold(shadow.duration.ms), {
+    holdMs: shadow.duration.ms,
+  });
   await kube.setMirror({ spec: run.spec, percent: null });
   run.status.mirrorPercent = null;
   run.note('shadow passed; mirror removed');

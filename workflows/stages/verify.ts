@@ -22,7 +22,9 @@ export async function verifyStage(run: ReleaseRun, previous: string | undefined)
   run.note(
     `verifying ${run.spec.version} on the stable track for ${verify.duration.text} (gates ${verify.gates.join(', ')}); a failure ${back}`,
   );
-  await whileWatched(run, verify.gates, () => run.hold(verify.duration.ms, () => false, false));
+  await whileWatched(run, verify.gates, () => run.hold(verify.duration.ms, () => false, false), {
+    holdMs: verify.duration.ms,
+  });
   run.compensations.settled('stable');
   run.note(`${run.spec.version} verified for ${verify.duration.text}`);
 }
