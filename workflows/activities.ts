@@ -46,7 +46,17 @@ export function measureByJob(timeoutMs: number) {
   });
 }
 
-/** Parsing the submitted spec (activities/release-spec.ts): a local activity, pure and quick. */
+/**
+ * Parsing the submitted spec (activities/release-spec.ts), pure and quick. Releases parse it with a
+ * regular activity: a local activity's workflow task split by a `status` query did not replay
+ * (test/integration/replay-after-queries.test.ts); `specParser` stays for the releases that began so.
+ */
+export const specParsing = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { ...retry, maximumAttempts: 3 },
+});
+
+/** Parsing as a local activity: only for releases that began with it (patch spec-parsed-by-activity). */
 export const specParser = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 3 },

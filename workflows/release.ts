@@ -13,7 +13,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { events, kube, specParser } from './activities.ts';
+import { events, kube, specParser, specParsing } from './activities.ts';
 import { rollbackStage } from './compensations.ts';
 import { workflowIsoNow } from './clock.ts';
 import { FailureType } from './failures.ts';
@@ -83,12 +83,19 @@ function invalidSpec(message: string, issues: unknown[]): ApplicationFailure {
 /**
  * The parsed spec. One validation for every entry point: the API ran this same schema (and the
  * preflight) before it started the workflow; a spec that still fails here ends the workflow as
- * Failed. Parsed by a local activity, so the sandbox never builds the schemas
- * (workflows/spec/reading.ts says why); releases that began before parse here as they did.
+ * Failed. Parsed by an activity, so the sandbox never builds the schemas
+ * (workflows/spec/reading.ts says why); releases that began before parse as they did.
  */
 async function parsedSpec(raw: unknown): Promise<ReleaseSpec> {
-  if (patched('spec-parsed-by-activity')) {
-    const parsed = await specParser.parseReleaseSpec(raw);
+  // A regular activity: with a local activity, a status query during the release's first task
+  // split that task and the history no longer replayed (a worker restart left the release stuck).
+  const byActivity = patched('spec-parsed-by-activity-task')
+    ? specParsing
+    : patched('spec-parsed-by-activity')
+      ? specParser
+      : undefined;
+  if (byActivity) {
+    const parsed = await byActivity.parseReleaseSpec(raw);
     if (!parsed.ok) throw invalidSpec(parsed.message, parsed.issues);
     return parsed.spec;
   }
