@@ -212,11 +212,13 @@ function statusWhileParsing(input: ReleaseInput): ReleaseStatus {
     typeof input?.spec === 'object' && input.spec !== null ? input.spec : {};
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   const strategy = STRATEGIES.find((s) => s === raw.strategy?.type) ?? 'canary';
-  return initialStatus(
+  const status = initialStatus(
     { model: text(raw.model), namespace: text(raw.namespace), version: text(raw.version), strategy },
     input?.submittedBy ?? 'unknown',
     { separationOfDuties: input?.separationOfDuties ?? false },
   );
+  if (input?.retryOf) status.retryOf = input.retryOf;
+  return status;
 }
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {

@@ -381,9 +381,14 @@ describe('promotion is final; rollback removes what the release made', () => {
     await withRelease(
       { spec: noShadow, stub: { stableVersion: 'v1', gateValues: good }, input: { retryOf: 'run-123' } },
       async (handle) => {
-        const status = await handle.query(statusQuery);
+        // Known from the input at once (also while the spec is being parsed), noted once it is.
+        assert.equal((await handle.query(statusQuery)).retryOf, 'run-123');
+        const status = await waitForStatus(
+          handle,
+          (s) => s.timeline.some((t) => /retry of run run-123/.test(t.message)),
+          'the retry noted in the timeline',
+        );
         assert.equal(status.retryOf, 'run-123');
-        assert.ok(status.timeline.some((t) => /retry of run run-123/.test(t.message)));
         await handle.result(); // ends by itself (the approval times out): nothing left running to lock the server's clock
       },
     );
