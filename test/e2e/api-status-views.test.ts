@@ -122,7 +122,9 @@ describe('API: shared release status views', () => {
     // and the end), however many streams: the per-stream polling this replaced made 50 times as many.
     assert.ok(fifty.cost.query <= fifty.tasks + 3, context);
     assert.ok(fifty.cost.query <= one.cost.query + 3, context);
-    assert.ok(fifty.cost.history <= one.cost.history + 3, context);
+    // History long-polls are the one follower's (about two per workflow task); how many a change
+    // takes varies with timing (58–73 for the same 31 tasks on a loaded machine), never with readers.
+    assert.ok(fifty.cost.history <= 2 * one.cost.history + 3, context);
     // Each stream's first read (its 404 check) costs at most one describe (streams that open together
     // share one; on a loaded machine fewer do); after that the follower describes once per change,
     // for all 50 (per-stream polling would be 50 × one.cost.describe).
