@@ -154,38 +154,34 @@ async function checkWave(wave: 'v1' | 'v2', list: Ended[]): Promise<void> {
 const phases: Record<string, { startS: number; endS: number }> = {};
 const since = (t: number) => Math.round((t - started) / 100) / 10;
 let killed: { worker: string; atS: number } | undefined;
-let ended1: Ended[] = [];
-let ended2: Ended[] = [];
-{
-  // Wave 1: every model's first release (stable v1).
-  let t = Date.now();
-  await startWave(client, models, {
-    namespace,
-    taskQueue,
-    version: 'v1',
-    hold: '1s',
-    gateInterval: interval,
-  });
-  await untilWaveEnds(client, taskQueue, timeoutMs);
-  phases.firstWave = { startS: since(t), endS: since(Date.now()) };
-  ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
-  await checkWave('v1', ended1);
+// Wave 1: every model's first release (stable v1).
+let t = Date.now();
+await startWave(client, models, {
+  namespace,
+  taskQueue,
+  version: 'v1',
+  hold: '1s',
+  gateInterval: interval,
+});
+await untilWaveEnds(client, taskQueue, timeoutMs);
+phases.firstWave = { startS: since(t), endS: since(Date.now()) };
+const ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
+await checkWave('v1', ended1);
 
-  // Wave 2, measured: N canaries at once.
-  t = Date.now();
-  await startWave(client, models, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
-  phases.startedSecondWave = { startS: since(t), endS: since(Date.now()) };
-  if (values['kill-one']) {
-    const victim = workers[1]!;
-    await new Promise((resolve) => setTimeout(resolve, holdMs / 2 + (Date.now() - t)));
-    killed = { worker: victim.name, atS: since(Date.now()) };
-    await victim.process.kill9();
-  }
-  await untilWaveEnds(client, taskQueue, timeoutMs);
-  phases.secondWave = { startS: since(t), endS: since(Date.now()) };
-  ended2 = await collect(client, models, { namespace, version: 'v2' }, true);
-  await checkWave('v2', ended2);
+// Wave 2, measured: N canaries at once.
+t = Date.now();
+await startWave(client, models, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
+phases.startedSecondWave = { startS: since(t), endS: since(Date.now()) };
+if (values['kill-one']) {
+  const victim = workers[1]!;
+  await new Promise((resolve) => setTimeout(resolve, holdMs / 2 + (Date.now() - t)));
+  killed = { worker: victim.name, atS: since(Date.now()) };
+  await victim.process.kill9();
 }
+await untilWaveEnds(client, taskQueue, timeoutMs);
+phases.secondWave = { startS: since(t), endS: since(Date.now()) };
+const ended2 = await collect(client, models, { namespace, version: 'v2' }, true);
+await checkWave('v2', ended2);
 // Read while the workers still run.
 const metricsTexts = await Promise.all(workers.map((w) => w.metrics()));
 for (const w of workers) w.stopHeap();
