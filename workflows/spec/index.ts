@@ -18,9 +18,8 @@ export { ReleaseSpec, type ReleaseSpecInput } from './release-spec.ts';
 export { dnsLabel, modelName } from './names.ts';
 export { DEFAULT_CONTAINER, type Container, type PodTemplate } from './pod-template.ts';
 export { canonical, PROBE_FIELDS, renderProbe, slipwayEnv } from './serving.ts';
-export { replicasToApply, servingContainerIndex, servingReplicas } from './serving-lookup.ts';
+export { servingContainerIndex } from './serving-lookup.ts';
 export { quantityValue } from './quantities.ts';
-export { expectedDowntime, type ExpectedDowntime } from './downtime.ts';
 export type { CanaryStep } from './stages.ts';
 export {
   DEFAULT_PREVIEW_HEADERS,
@@ -38,22 +37,9 @@ export {
   type PrometheusGate,
 } from './gates.ts';
 export type { HeaderValue, PrometheusRange } from './gate-providers.ts';
-export {
-  canaryHoldMs,
-  candidateHeaders,
-  canaryWeights,
-  finalCanaryWeight,
-  firstReleaseGates,
-  gateByName,
-  gateProvider,
-  gatesFor,
-  isFirstWeightStep,
-  plannedStages,
-  routeKind,
-  routeName,
-  weightBefore,
-} from './lookup.ts';
+// What workflow code reads off a parsed spec (lookups, router capabilities, downtime, replicas).
+export * from './reading.ts';
 export { formatIssuePath } from './issue-path.ts';
-export { ROUTER_CAPABILITIES, routerOf, type RouterCapabilities } from './router-capabilities.ts';
+export { ROUTER_CAPABILITIES } from './router-capabilities.ts';
 export { validateReleaseSpec, type SpecIssue, type SpecValidation } from './validate.ts';
 export { unsupportedByRouter } from './router-capabilities.ts';
