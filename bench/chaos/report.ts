@@ -121,5 +121,7 @@ export function chaosTable(f: ChaosFigures): string {
     ],
     ['wall time (setup / chaos / all, ms)', `${f.setupMs} / ${f.chaosMs} / ${f.wallMs}`],
   ];
-  return ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  // A summary of no figures (no kill, say) has NaN medians: a dash in the table.
+  const cell = (v: string | number) => String(v).replaceAll('NaN', '–');
+  return ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`)].join('\n');
 }
