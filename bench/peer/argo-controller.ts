@@ -1,6 +1,7 @@
 // The Argo Rollouts controller for the peer bench: built from the Go module proxy on first use
 // (infra/local/build), its CRDs applied to the local apiserver and awaited, then the controller run
 // as a process of the bench, namespaced to the bench's namespace, talking through `kubeconfig`.
+import { untilHealthy } from './controller-health.ts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,17 +74,7 @@ export async function startArgoController(namespace: string, kubeconfig: string)
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${healthz}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the Argo Rollouts controller did not become healthy; see ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await untilHealthy(child, `http://127.0.0.1:${healthz}/healthz`, 'Argo Rollouts', log);
   return {
     child,
     pid: child.pid ?? 0,

@@ -4,6 +4,7 @@
 // watching the bench's namespace, talking to the apiserver through `kubeconfig` and to the stack's
 // Prometheus. No mesh runs: Flagger writes VirtualServices and DestinationRules (networking.istio.io
 // v1alpha3, which the stack's Istio CRDs serve) and the simulator routes by the VirtualService.
+import { untilHealthy } from './controller-health.ts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,17 +93,7 @@ export async function startFlaggerController(
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the Flagger controller did not become healthy; see ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await untilHealthy(child, `http://127.0.0.1:${port}/healthz`, 'Flagger', log);
   return {
     child,
     pid: child.pid ?? 0,
