@@ -1,6 +1,7 @@
 // The Kubernetes API clients activities use, built once per worker from one KubeConfig.
 import * as k8s from '@kubernetes/client-node';
 import { httpStatusOf } from './cluster-errors.ts';
+import { callIdMiddleware } from './call-ids.ts';
 
 export interface KubernetesClients {
   kc: k8s.KubeConfig;
@@ -20,16 +21,38 @@ export function loadKubeConfig(): k8s.KubeConfig {
   return kc;
 }
 
+/** What every client is configured with: the kubeconfig's cluster and auth, and the call-id header. */
+function configurationOf(kc: k8s.KubeConfig): k8s.Configuration {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  return k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    middleware: [k8s.setHeaderMiddleware('User-Agent', 'slipway (kubernetes-client-javascript)')],
+    promiseMiddleware: [callIdMiddleware],
+  });
+}
+
+/** KubernetesObjectApi.makeApiClient, over our configuration. */
+class ObjectApi extends k8s.KubernetesObjectApi {
+  static over(kc: k8s.KubeConfig): k8s.KubernetesObjectApi {
+    const api = new ObjectApi(configurationOf(kc));
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+}
+
 export function createKubernetesClients(kc: k8s.KubeConfig = loadKubeConfig()): KubernetesClients {
+  const configuration = configurationOf(kc);
   return {
     kc,
-    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
-    apps: kc.makeApiClient(k8s.AppsV1Api),
-    core: kc.makeApiClient(k8s.CoreV1Api),
-    batch: kc.makeApiClient(k8s.BatchV1Api),
-    events: kc.makeApiClient(k8s.EventsV1Api),
-    custom: kc.makeApiClient(k8s.CustomObjectsApi),
-    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+    objects: ObjectApi.over(kc),
+    apps: new k8s.AppsV1Api(configuration),
+    core: new k8s.CoreV1Api(configuration),
+    batch: new k8s.BatchV1Api(configuration),
+    events: new k8s.EventsV1Api(configuration),
+    custom: new k8s.CustomObjectsApi(configuration),
+    autoscaling: new k8s.AutoscalingV2Api(configuration),
   };
 }
 

@@ -7,6 +7,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/failures.ts';
+import { inCall } from './call-ids.ts';
 
 /** What Slipway tried: a verb on a resource (plural, lower case), in a namespace, optionally one object. */
 export interface ClusterTarget {
@@ -349,17 +350,19 @@ export async function clusterCall<T>(
   options: { finalAs?: string; attempts?: number } = {},
 ): Promise<T> {
   const attempts = options.attempts ?? CALL_ATTEMPTS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const classified = classifyClusterError(error, target);
-      if (!classified) throw error;
-      if (classified.final || classified.status === 409 || attempt >= attempts)
-        throw toApplicationFailure(classified, target, classified.final ? options.finalAs : undefined);
-      await new Promise((resolve) => setTimeout(resolve, callBackoffMs(classified, attempt)));
+  return inCall(async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const classified = classifyClusterError(error, target);
+        if (!classified) throw error;
+        if (classified.final || classified.status === 409 || attempt >= attempts)
+          throw toApplicationFailure(classified, target, classified.final ? options.finalAs : undefined);
+        await new Promise((resolve) => setTimeout(resolve, callBackoffMs(classified, attempt)));
+      }
     }
-  }
+  });
 }
 
 type Activity = (input: never) => Promise<unknown>;

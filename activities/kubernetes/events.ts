@@ -18,9 +18,11 @@ export interface ReleaseEvent {
 
 export async function recordEvent(clients: KubernetesClients, event: ReleaseEvent): Promise<void> {
   const suffix = createHash('sha256').update(event.key).digest('hex').slice(0, 16);
-  const deployment = await clients.apps
-    .readNamespacedDeployment({ name: event.deployment, namespace: event.namespace })
-    .catch(() => undefined);
+  // Best effort (the event names its Deployment without the uid too), but asked again when throttled.
+  const deployment = await clusterCall(
+    { verb: 'get', resource: 'deployments', namespace: event.namespace, name: event.deployment },
+    () => clients.apps.readNamespacedDeployment({ name: event.deployment, namespace: event.namespace }),
+  ).catch(() => undefined);
   const now = new V1MicroTime();
   const target = { verb: 'create', resource: 'events', namespace: event.namespace };
   await clusterCall(target, async () => {

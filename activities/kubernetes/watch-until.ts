@@ -7,6 +7,7 @@
 import { ApiException, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { asClusterFailure, classifyClusterError, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
+import { inCall } from './call-ids.ts';
 
 export interface WatchUntilOptions<T extends KubernetesObject, R> {
   /** Collection path, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
@@ -27,7 +28,15 @@ export interface WatchUntilOptions<T extends KubernetesObject, R> {
   giveUpAfterMs?: number;
 }
 
-export async function watchUntil<T extends KubernetesObject, R>(
+/** Waits as one logical call: every read of it carries one call id (call-ids.ts). */
+export function watchUntil<T extends KubernetesObject, R>(
+  clients: KubernetesClients,
+  options: WatchUntilOptions<T, R>,
+): Promise<R> {
+  return inCall(() => watchUntilInCall(clients, options));
+}
+
+async function watchUntilInCall<T extends KubernetesObject, R>(
   clients: KubernetesClients,
   options: WatchUntilOptions<T, R>,
 ): Promise<R> {

@@ -123,6 +123,16 @@ describe('fault log', () => {
     assert.equal(reset?.repeatedAfterMs, undefined);
   });
 
+  it("with call ids, a 429's repeat is its own call's, not another caller's identical read", () => {
+    const log = new FaultLog(0);
+    const url = '/apis/apps/v1/namespaces/ns/deployments/m';
+    log.injected('throttle', { ...get(url, 100), callId: 'a' }, { retryAfterMs: 1000 }, 100);
+    log.seen({ ...get(url, 650), callId: 'b' }); // another activity reads the same Deployment
+    log.seen(get(url, 700)); // and a read outside any call
+    log.seen({ ...get(url, 1120), callId: 'a' });
+    assert.equal(log.events[0]?.repeatedAfterMs, 1020);
+  });
+
   it('sums up per kind: repeats no sooner than Retry-After, the earlier ones by request', () => {
     const log = new FaultLog(0);
     for (const [at, back] of [

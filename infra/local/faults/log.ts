@@ -1,8 +1,9 @@
 // What the fault proxy injected, one event per fault, and what the client did next, as seen from
 // the apiserver's side: an answered fault (429, 500/503, reset) followed by the same request again
-// (and how long after: a 429's repeat should come no sooner than its Retry-After); a cut or
-// refused watch followed by a watch of the same object or selection again, or by a read of it; a
-// held request whose client waited for the answer. Pure bookkeeping, fed by proxy.ts.
+// from the same call (its call-id header, when it sent one), and how long after (a 429's repeat
+// should come no sooner than its Retry-After); a cut or refused watch followed by a watch of the
+// same object or selection again, or by a read of it; a held request whose client waited for the
+// answer. Pure bookkeeping, fed by proxy.ts.
 import type { FaultKind } from './plan.ts';
 
 /** One request as the proxy saw it. */
@@ -14,6 +15,11 @@ export interface SeenRequest {
   /** A short digest of the body ('' without one): the same request sent again has the same. */
   bodyDigest: string;
   watch: boolean;
+  /**
+   * The client's call id (activities/kubernetes/call-ids.ts's header), when it sent one: a repeat
+   * of a faulted request is the same request of the same call, not another caller's identical read.
+   */
+  callId?: string;
 }
 
 export interface FaultEvent {
@@ -66,7 +72,7 @@ function readKeys(url: string): string[] {
   return [u.pathname, watchKey(url)];
 }
 
-const requestKey = (r: SeenRequest) => `${r.method} ${r.url} ${r.bodyDigest}`;
+const requestKey = (r: SeenRequest) => `${r.method} ${r.url} ${r.bodyDigest} ${r.callId ?? ''}`;
 
 export class FaultLog {
   readonly events: FaultEvent[] = [];

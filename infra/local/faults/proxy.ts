@@ -15,6 +15,7 @@ import { createServer, request as httpsRequest, type Agent } from 'node:https';
 import { Agent as HttpsAgent } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CALL_ID_HEADER } from '../../../activities/kubernetes/call-ids.ts';
 import { FaultLog, type FaultEvent, type SeenRequest } from './log.ts';
 import { FaultDecider, type FaultKind, type FaultPlan } from './plan.ts';
 import { summarizeFaults, type FaultSummary } from './summary.ts';
@@ -60,6 +61,12 @@ function statusBody(code: number, reason: string, message: string): string {
     reason,
     code,
   });
+}
+
+/** The client's call id header (one per logical call, on every attempt), if it sent one. */
+function callIdOf(req: IncomingMessage): { callId?: string } {
+  const value = req.headers[CALL_ID_HEADER];
+  return typeof value === 'string' && value ? { callId: value } : {};
 }
 
 function isWatch(url: URL): boolean {
@@ -152,6 +159,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       url: req.url ?? '/',
       bodyDigest: body.length ? createHash('sha256').update(body).digest('hex').slice(0, 12) : '',
       watch,
+      ...callIdOf(req),
     };
     log.seen(seen);
     const decision = decider.decide({ watch, resumes: watch && url.searchParams.has('resourceVersion') });
