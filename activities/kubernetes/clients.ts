@@ -1,4 +1,6 @@
 // The Kubernetes API clients activities use, built once per worker from one KubeConfig.
+import { createHash } from 'node:crypto';
+import type { AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { httpStatusOf } from './cluster-errors.ts';
 import { callIdMiddleware } from './call-ids.ts';
@@ -18,6 +20,50 @@ export interface KubernetesClients {
 export function loadKubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
+  return kc;
+}
+
+/** What identifies a dispatcher: its kind, proxy and TLS material (hashed, never kept as text). */
+function dispatcherKey(options: k8s.DispatcherOptions): string {
+  const hash = createHash('sha256');
+  const add = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(add);
+    else if (Buffer.isBuffer(value) || typeof value === 'string') hash.update(value);
+    else hash.update(JSON.stringify(value ?? null));
+    hash.update('\0');
+  };
+  add(options.type);
+  if (options.type === 'none') return hash.digest('hex');
+  if (options.type !== 'agent') add(options.uri);
+  const tls = options.type === 'agent' ? options.connect : options.requestTls;
+  for (const field of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const)
+    add(tls[field]);
+  return hash.digest('hex');
+}
+
+/**
+ * Makes `kc` reuse one connection pool per cluster and TLS identity. client-node 2.0.1 builds a new
+ * undici Agent for every request (KubeConfig.createDispatcher, called from
+ * applySecurityAuthentication), so every request paid a TLS handshake and left its own idle socket
+ * behind: 50 sequential reads held 50 connections, and at 1,000 releases the worker and the
+ * apiserver carried thousands. Auth headers (tokens, exec plugins) are still applied per request;
+ * a changed certificate or key makes a new pool. test/unit/kube-connections.test.ts checks it.
+ */
+export function reuseConnections(kc: k8s.KubeConfig): k8s.KubeConfig {
+  // createDispatcher is private in client-node's types; it is the one place to share the dispatcher.
+  const patchable = kc as unknown as {
+    createDispatcher(cluster: k8s.Cluster | null, agentOptions: AgentOptions): unknown;
+    sharedDispatchers?: Map<string, unknown>;
+  };
+  if (patchable.sharedDispatchers) return kc;
+  const create = patchable.createDispatcher.bind(kc);
+  const made = new Map<string, unknown>();
+  patchable.sharedDispatchers = made;
+  patchable.createDispatcher = (cluster, agentOptions) => {
+    const key = dispatcherKey(kc.createDispatcherOptions(cluster, agentOptions));
+    if (!made.has(key)) made.set(key, create(cluster, agentOptions));
+    return made.get(key);
+  };
   return kc;
 }
 
@@ -43,6 +89,7 @@ class ObjectApi extends k8s.KubernetesObjectApi {
 }
 
 export function createKubernetesClients(kc: k8s.KubeConfig = loadKubeConfig()): KubernetesClients {
+  reuseConnections(kc);
   const configuration = configurationOf(kc);
   return {
     kc,
