@@ -22,6 +22,7 @@ import { workflowsPath } from '../worker/create-worker.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { summary } from './local-worker.ts';
 import { startCountingProxy } from './peer/counting-proxy.ts';
+import { modelInUrl, perReleaseRequests } from './scale/attribution.ts';
 import {
   apiserverRequestTotal,
   increaseBetween,
@@ -109,7 +110,7 @@ await core.createNamespace({ body: { metadata: { name: namespace } } });
 const nodes = await addNodes(core, N * 3);
 const bundle = join(mkdtempSync(join(tmpdir(), 'scale-bundle-')), 'workflow-bundle.js');
 writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath })).code);
-const proxy = await startCountingProxy('scale', namespace);
+const proxy = await startCountingProxy('scale', namespace, { attribute: modelInUrl });
 const client = new Client({
   connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233' }),
 });
@@ -211,6 +212,22 @@ const perReleasePerInterval = (name: string) => {
   const increase = increaseBetween(s, from, to);
   return Math.round((increase / holdingReleases / (windowMs / intervalMs)) * 1000) / 1000;
 };
+// Each release over its own hold (holds of hundreds of releases need not overlap at all).
+const holds = ended2.flatMap((e) => {
+  const w = holdWindow(e.status);
+  return w ? [{ model: e.model.model, ...w }] : [];
+});
+const ownRequests = perReleaseRequests(proxy.arrivals(), holds, intervalMs);
+const releaseIntervals = holds.reduce((sum, h) => sum + Math.max(0, h.to - h.from) / intervalMs, 0);
+const holdsSpan = holds.length
+  ? { from: Math.min(...holds.map((h) => h.from)), to: Math.max(...holds.map((h) => h.to)) }
+  : undefined;
+/** A counter's increase while any release held, per release-interval held (0.5 = one per two). */
+const perReleaseInterval = (name: string) => {
+  const s = series.find((x) => x.name === name);
+  if (!s || !holdsSpan || releaseIntervals <= 0) return null;
+  return Math.round((increaseBetween(s, holdsSpan.from, holdsSpan.to) / releaseIntervals) * 1000) / 1000;
+};
 const perInterval = (name: string) => {
   const s = series.find((x) => x.name === name);
   if (!s || windowMs <= 0) return null;
@@ -243,6 +260,13 @@ const figures = {
   apiserverRequestsPerReleasePerInterval: {
     workers: perReleasePerInterval('workerRequests'),
     wholeCluster: perReleasePerInterval('apiserverRequests'),
+  },
+  // Over every release's own hold: its own requests, and the shared ones spread over release-intervals.
+  apiserverRequestsPerReleaseHold: ownRequests ?? null,
+  // Whole-span increases over the release-intervals held (counts what non-holding releases did too).
+  perReleaseIntervalHeld: {
+    wholeCluster: perReleaseInterval('apiserverRequests'),
+    prometheusQueries: perReleaseInterval('prometheusQueries'),
   },
   prometheusQueriesPerInterval: perInterval('prometheusQueries'),
   scheduleToStart: { workflowTask: latency(WORKFLOW_TASK_LATENCY), activity: latency(ACTIVITY_LATENCY) },
@@ -294,6 +318,17 @@ row(
   'apiserver requests / release / interval, workers',
   figures.apiserverRequestsPerReleasePerInterval.workers,
   '<= 3',
+);
+row(
+  'apiserver requests / interval of its own hold, per release (median / p90 / worst)',
+  ownRequests
+    ? `${ownRequests.own.median} / ${ownRequests.own.p90} / ${ownRequests.own.worst} (+ ${ownRequests.shared} shared), ${ownRequests.releases} releases`
+    : 'no holds',
+  '<= 3',
+);
+row(
+  'whole cluster requests, Prometheus queries / release-interval held',
+  `${figures.perReleaseIntervalHeld.wholeCluster}, ${figures.perReleaseIntervalHeld.prometheusQueries}`,
 );
 row(
   'apiserver requests / release / interval, whole cluster',

@@ -25,6 +25,8 @@ export interface CountingProxy {
   kubeconfig: string;
   url: string;
   counts(): RequestCounts;
+  /** With `attribute`: when each request came (epoch ms), by the key it was attributed to ('' for none). */
+  arrivals(): ReadonlyMap<string, readonly number[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -58,13 +60,29 @@ export function resourceOf(url: string): string {
   return sub ? `${resource}/${sub}` : resource;
 }
 
-export async function startCountingProxy(name: string, namespace: string): Promise<CountingProxy> {
+export interface CountingOptions {
+  /** What a request is about (a model, from its URL), to count requests per release; undefined: shared. */
+  attribute?: (url: string) => string | undefined;
+}
+
+export async function startCountingProxy(
+  name: string,
+  namespace: string,
+  options: CountingOptions = {},
+): Promise<CountingProxy> {
   const config = loadStackConfig();
   const pki = pkiPaths(config);
   const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.cert), key: readFileSync(pki.key) };
   let counts: RequestCounts = { total: 0, byVerb: {}, byResource: {} };
+  const arrivals = new Map<string, number[]>();
   const server = createServer((req: IncomingMessage, res) => {
     const verb = verbOf(req.method ?? 'GET', req.url ?? '/');
+    if (options.attribute) {
+      const key = options.attribute(req.url ?? '/') ?? '';
+      const list = arrivals.get(key);
+      if (list) list.push(Date.now());
+      else arrivals.set(key, [Date.now()]);
+    }
     counts.total++;
     counts.byVerb[verb] = (counts.byVerb[verb] ?? 0) + 1;
     const key = `${verb} ${resourceOf(req.url ?? '/')}`;
@@ -113,8 +131,10 @@ export async function startCountingProxy(name: string, namespace: string): Promi
       byVerb: { ...counts.byVerb },
       byResource: { ...counts.byResource },
     }),
+    arrivals: () => arrivals,
     reset() {
       counts = { total: 0, byVerb: {}, byResource: {} };
+      arrivals.clear();
     },
     async close() {
       server.closeAllConnections();

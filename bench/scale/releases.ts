@@ -8,7 +8,7 @@ import { statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseResult } from '../../workflows/release.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
-import { clusterState, releaseSpec } from '../../test/helpers/release-fixtures.ts';
+import { clusterState, ERROR_RATE_QUERY, releaseSpec } from '../../test/helpers/release-fixtures.ts';
 
 export type Router = 'gateway-api' | 'replica-ratio';
 
@@ -48,9 +48,21 @@ export function scaleSpec(m: ScaleModel, o: WaveOptions): ReleaseSpecInput {
     ...base,
     serving: { ...base.serving, replicas: 1, resources: { requests: { cpu: '10m', memory: '16Mi' } } },
     traffic: { router: m.router },
-    gates: (base.gates ?? []).map((g) => ({ ...g, interval: o.gateInterval })),
+    gates: (base.gates ?? []).map((g) => ({
+      ...g,
+      interval: o.gateInterval,
+      ...('prometheus' in g ? { prometheus: { ...g.prometheus, query: SCALE_ERROR_RATE_QUERY } } : {}),
+    })),
   };
 }
+
+/**
+ * The fixtures' error rate over 30 s instead of 2 s: with hundreds of releases on two cores a
+ * scrape or a gate's measurement can be seconds late, and a 2 s window then holds no samples —
+ * no data, which the gate (onNoData: pass, for the first seconds after a weight change) passes.
+ * At 300 releases two bad candidates were promoted that way.
+ */
+export const SCALE_ERROR_RATE_QUERY = ERROR_RATE_QUERY.replaceAll('[2s]', '[30s]');
 
 export function workflowIdOf(namespace: string, m: ScaleModel, version: string): string {
   return `scale-${namespace}-${m.model}-${version}`;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { increaseBetween, valueAt } from '../../bench/scale/counters.ts';
 import { overTime } from '../../bench/scale/process-stats.ts';
+import { countBetween, modelInUrl, perReleaseRequests } from '../../bench/scale/attribution.ts';
 import { holdWindow, scaleModels, scaleSpec } from '../../bench/scale/releases.ts';
 import { addHistograms, histogramOf, quantile } from '../../bench/scale/schedule-latency.ts';
 import { validateReleaseSpec } from '../../workflows/spec/index.ts';
@@ -84,6 +85,49 @@ describe('scale bench helpers', () => {
       });
       const checked = validateReleaseSpec(spec);
       assert.ok(checked.ok, JSON.stringify(checked));
+      // Every gate measures the error rate over 30 s: a late scrape still finds samples.
+      const queries = (spec.gates ?? []).map((g) => ('prometheus' in g ? g.prometheus?.query : undefined));
+      assert.ok(queries.length > 0);
+      for (const query of queries) {
+        assert.match(String(query), /\[30s\]/);
+        assert.doesNotMatch(String(query), /\[2s\]/);
+      }
     }
+  });
+});
+
+describe('scale bench: requests per release over its own hold', () => {
+  it('finds the model a URL names, through escapes and selectors; shared lists name none', () => {
+    assert.equal(modelInUrl('/apis/apps/v1/namespaces/scale-ab12/deployments/sc-0042-canary'), 'sc-0042');
+    assert.equal(
+      modelInUrl('/api/v1/namespaces/scale-ab12/pods?labelSelector=app.kubernetes.io%2Fname%3Dsc-0007'),
+      'sc-0007',
+    );
+    assert.equal(modelInUrl('/api/v1/nodes'), undefined);
+    assert.equal(modelInUrl('/api/v1/namespaces/scale-ab12/resourcequotas'), undefined);
+    assert.equal(modelInUrl('/bad%zz/sc-0001'), 'sc-0001');
+  });
+
+  it('counts each release in its own window, and spreads shared requests over release-intervals', () => {
+    assert.equal(countBetween([1, 2, 3, 5, 8], 2, 5), 3);
+    assert.equal(countBetween([], 0, 10), 0);
+    // a holds 0–10 s, b 5–25 s, interval 5 s: a has 2 intervals, b 4.
+    const arrivals = new Map<string, number[]>([
+      ['sc-0001', [1_000, 4_000, 9_000, 30_000]], // the last after its hold: not counted
+      ['sc-0002', [6_000, 7_000, 11_000, 16_000, 21_000, 24_000, 26_000, 2_000]],
+      ['', [0, 12_000, 20_000]],
+    ]);
+    const figures = perReleaseRequests(
+      arrivals,
+      [
+        { model: 'sc-0001', from: 0, to: 10_000 },
+        { model: 'sc-0002', from: 5_000, to: 25_000 },
+        { model: 'sc-0003', from: 8_000, to: 8_000 }, // no hold: left out
+      ],
+      5_000,
+    );
+    // a: 3 / 2 = 1.5; b: 6 / 4 = 1.5; shared: 3 in 0–25 s over 6 release-intervals.
+    assert.deepEqual(figures, { releases: 2, own: { median: 1.5, p90: 1.5, worst: 1.5 }, shared: 0.5 });
+    assert.equal(perReleaseRequests(arrivals, [], 5_000), undefined);
   });
 });
