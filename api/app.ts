@@ -45,6 +45,8 @@ export interface AppDeps {
    */
   statusView?: 'shared' | 'per-reader';
   statusViewOptions?: Omit<StatusViewsOptions, 'log'>;
+  /** How long a preflight may take before the API answers 503 (default PREFLIGHT_DEADLINE_MS). */
+  preflightDeadlineMs?: number;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -128,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     kubernetes: deps.kubernetes,
     views,
     calls,
+    ...(deps.preflightDeadlineMs === undefined ? {} : { preflightDeadlineMs: deps.preflightDeadlineMs }),
   });
   await app.register(healthRoutes, {
     registry,

@@ -24,6 +24,8 @@ const ApiEnv = TemporalConnectionEnv.extend({
     .default(1024 * 1024),
   /** `off`: every status read and event stream asks Temporal itself, as before shared status views. */
   SLIPWAY_STATUS_VIEW: z.enum(['on', 'off']).default('on'),
+  /** Seconds a start's or dry-run's preflight may take before the API answers 503 (a saturated cluster). */
+  SLIPWAY_API_PREFLIGHT_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   SLIPWAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -46,15 +46,22 @@ export class ProblemError extends Error {
   readonly status: number;
   readonly issues: Array<{ path: string; message: string }> | undefined;
   readonly extra: Record<string, unknown>;
+  /** Sent as the Retry-After header: when asking again may be answered (a 503 of a saturated cluster). */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     status: number,
     detail: string,
-    options: { issues?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> } = {},
+    options: {
+      issues?: Array<{ path: string; message: string }>;
+      extra?: Record<string, unknown>;
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(detail);
     this.status = status;
     this.issues = options.issues;
     this.extra = options.extra ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -124,8 +131,11 @@ export function errorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (error instanceof ProblemError)
+  if (error instanceof ProblemError) {
+    if (error.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(error.retryAfterSeconds));
     return sendProblem(reply, request, error.status, error.message, error.issues, error.extra);
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
     const issues = error.validation.map((v) => ({

@@ -81,14 +81,42 @@ function causeChain(error: unknown): unknown[] {
   return chain;
 }
 
-/** Runs the preflight; throws the ProblemError of preflightProblem when it fails. */
-export async function preflight(kubernetes: KubernetesClients, spec: ReleaseSpec): Promise<PreflightReport> {
+/** How long a preflight may take by default before the API answers 503 instead. */
+export const PREFLIGHT_DEADLINE_MS = 20_000;
+
+/** The 503 of a preflight that ran past its deadline; a retry after a few seconds may find the cluster freer. */
+export function preflightLate(deadlineMs: number): ProblemError {
+  return new ProblemError(
+    503,
+    `the cluster did not finish checking this release within ${deadlineMs % 1000 === 0 ? `${deadlineMs / 1000} s` : `${deadlineMs} ms`} (it is saturated or slow); nothing was started, try again shortly`,
+    { retryAfterSeconds: 5 },
+  );
+}
+
+/**
+ * Runs the preflight; throws the ProblemError of preflightProblem when it fails, and preflightLate
+ * when it has not finished within `deadlineMs` (its reads and dry-runs then end on their own: none
+ * of them changes the cluster).
+ */
+export async function preflight(
+  kubernetes: KubernetesClients,
+  spec: ReleaseSpec,
+  options: { deadlineMs?: number | undefined } = {},
+): Promise<PreflightReport> {
   const kube = createKubernetesActivities(kubernetes);
+  const deadlineMs = options.deadlineMs ?? PREFLIGHT_DEADLINE_MS;
   let result: PreflightResult;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(preflightLate(deadlineMs)), deadlineMs);
+  });
   try {
-    result = await kube.preflight({ releaseId: 'preflight', spec });
+    result = await Promise.race([kube.preflight({ releaseId: 'preflight', spec }), late]);
   } catch (error) {
+    if (error instanceof ProblemError) throw error;
     throw preflightProblem(error);
+  } finally {
+    clearTimeout(timer);
   }
   const objects = result.objects.map((ref) => {
     const [kind = '', name = ''] = ref.split('/');

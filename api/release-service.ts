@@ -38,6 +38,8 @@ export interface ReleaseServiceDeps {
   /** Statuses shared by all readers; without them every read asks Temporal (SLIPWAY_STATUS_VIEW=off). */
   views?: StatusViews | undefined;
   calls?: StatusCalls | undefined;
+  /** How long a preflight may take before the call answers 503 (default PREFLIGHT_DEADLINE_MS). */
+  preflightDeadlineMs?: number;
 }
 
 export interface StartedRelease {
@@ -88,13 +90,17 @@ export class ReleaseService {
     this.deps = deps;
   }
 
+  private preflight(spec: ReleaseSpec): Promise<PreflightReport> {
+    return preflight(this.deps.kubernetes, spec, { deadlineMs: this.deps.preflightDeadlineMs });
+  }
+
   private handle(namespace: string, model: string): WorkflowHandle<typeof release> {
     return this.deps.client.workflow.getHandle<typeof release>(releaseWorkflowId(namespace, model));
   }
 
   /** Renders the release's objects and server-side dry-runs them, with the RBAC and capacity checks. */
   async dryRun(spec: ReleaseSpec): Promise<{ dryRun: true; valid: true } & PreflightReport> {
-    return { dryRun: true, valid: true, ...(await preflight(this.deps.kubernetes, spec)) };
+    return { dryRun: true, valid: true, ...(await this.preflight(spec)) };
   }
 
   /** The running release of the model, if any (its version and id), for a 409. */
@@ -165,7 +171,7 @@ export class ReleaseService {
       const active = await this.running(namespace, model);
       if (active) throw this.activeConflict(namespace, model, active);
     }
-    await preflight(this.deps.kubernetes, spec);
+    await this.preflight(spec);
     if (options.supersede) await this.supersede(namespace, model, submittedBy, version);
     const workflowId = releaseWorkflowId(namespace, model);
     const input: ReleaseInput = {

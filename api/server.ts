@@ -32,6 +32,7 @@ const app = await buildApp({
   bodyLimit: config.SLIPWAY_API_BODY_LIMIT,
   logLevel: config.SLIPWAY_LOG_LEVEL,
   statusView: config.SLIPWAY_STATUS_VIEW === 'off' ? 'per-reader' : 'shared',
+  preflightDeadlineMs: config.SLIPWAY_API_PREFLIGHT_DEADLINE_SECONDS * 1000,
 });
 
 for (const warning of deprecationWarnings(config)) app.log.warn(warning);

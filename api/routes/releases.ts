@@ -43,7 +43,7 @@ export const releaseRoutes: FastifyPluginCallbackZod<ReleaseRoutesOptions> = (
       schema: {
         summary: 'Start a release (or dry-run it with ?dryRun=true)',
         description:
-          'Body: a release spec as JSON or YAML (application/yaml). 400 with the issues’ paths for a malformed spec; 422 with the paths for a well-formed one its strategy or router cannot carry out (e.g. blueGreen with replica-ratio). Every start first runs the dry-run’s preflight (render, server-side dry-run, RBAC, capacity): 422 with the cluster’s reason when it fails, and then no release starts. One active release per model: 409 unless ?supersede=true aborts the active one first. 503 only when Temporal or the cluster cannot be reached.',
+          'Body: a release spec as JSON or YAML (application/yaml). 400 with the issues’ paths for a malformed spec; 422 with the paths for a well-formed one its strategy or router cannot carry out (e.g. blueGreen with replica-ratio). Every start first runs the dry-run’s preflight (render, server-side dry-run, RBAC, capacity): 422 with the cluster’s reason when it fails, and then no release starts. One active release per model: 409 unless ?supersede=true aborts the active one first. 503 only when Temporal or the cluster cannot be reached, or the preflight runs past its deadline (SLIPWAY_API_PREFLIGHT_DEADLINE_SECONDS, a saturated cluster: with Retry-After, and nothing started).',
         consumes: ['application/json', 'application/yaml'],
         querystring: StartQuery,
         body: ReleaseSpec,

@@ -2,6 +2,9 @@
 // problem (problem details, zod issue paths), never a 500 — and no release is started or harmed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
@@ -9,7 +12,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
 import { buildApp } from '../../api/app.ts';
 import { sha256Hex, TokenAuthenticator } from '../../api/auth/tokens.ts';
+import { FaultPlan } from '../../infra/local/faults/plan.ts';
+import { startFaultProxy } from '../../infra/local/faults/proxy.ts';
+import { loadStackConfig } from '../../infra/local/stack/config.ts';
 import { freePort } from '../../infra/local/stack/free-port.ts';
+import { pkiPaths } from '../../infra/local/stack/pki.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 import { call, startApi, type ApiUnderTest } from '../helpers/api.ts';
@@ -440,6 +447,58 @@ describe('API: Temporal and the cluster unreachable', () => {
     } finally {
       await app.close();
       await connection.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('API: a saturated cluster', () => {
+  it('answers a start whose preflight runs past its deadline with a 503 and Retry-After, and starts nothing', async () => {
+    // Every request to the real apiserver is held 3 s at the fault proxy; the preflight may take 0.5 s.
+    const config = loadStackConfig();
+    const proxy = await startFaultProxy({
+      upstreamPort: config.ports.apiserver,
+      pki: pkiPaths(config),
+      plan: FaultPlan.parse({ seed: 1, slow: 1, slowMs: 3_000 }),
+    });
+    const kc = new KubeConfig();
+    kc.loadFromFile(proxy.kubeconfigFor(join(mkdtempSync(join(tmpdir(), 'slipway-slow-')), 'kubeconfig')));
+    const token = 'saturated-test-token';
+    const app = await buildApp({
+      client: env.client,
+      kubernetes: createKubernetesClients(kc),
+      authenticator: new TokenAuthenticator([
+        { subject: 'ada', roles: ['admin'], tokenSha256: sha256Hex(token) },
+      ]),
+      taskQueue: 'saturated',
+      logLevel: 'silent',
+      preflightDeadlineMs: 500,
+    });
+    try {
+      const spec = releaseSpec({ namespace: ns.name, model: 'saturated', version: 'v1' });
+      const post = (url: string) =>
+        app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: spec });
+      const began = Date.now();
+      const [start, dryRun] = await Promise.all([post('/v1/releases'), post('/v1/releases?dryRun=true')]);
+      const tookMs = Date.now() - began;
+      for (const [what, response] of Object.entries({ start, dryRun })) {
+        assert.equal(response.statusCode, 503, `${what}: ${response.body}`);
+        assert.equal(response.headers['retry-after'], '5', what);
+        assert.equal(
+          response.json<{ detail: string }>().detail,
+          'the cluster did not finish checking this release within 500 ms (it is saturated or slow); nothing was started, try again shortly',
+        );
+      }
+      // Answered at the deadline, not after the held requests (3 s each, several in a row).
+      assert.ok(tookMs < 2_500, `answered after ${tookMs} ms`);
+      const status = await app.inject({
+        method: 'GET',
+        url: `/v1/releases/${ns.name}/saturated`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(status.statusCode, 404, 'no release was started');
+    } finally {
+      await app.close();
+      await proxy.close();
     }
   });
 });
