@@ -118,10 +118,13 @@ describe('API: shared release status views', () => {
       one: { cost: one.cost, tasks: one.tasks },
       fifty: { cost: fifty.cost, tasks: fifty.tasks },
     });
-    // One status query per state change at most (each completed workflow task, plus the first read
+    // About one status query per state change (each completed workflow task, plus the first read
     // and the end), however many streams: the per-stream polling this replaced made 50 times as many.
-    assert.ok(fifty.cost.query <= fifty.tasks + 3, context);
-    assert.ok(fifty.cost.query <= one.cost.query + 3, context);
+    // A stream whose first read comes after a change the follower has not read yet reads it itself
+    // (a GET is as fresh as the history when it came): on a loaded machine a few do (35 queries for
+    // 30 tasks seen in CI), so the bound allows ten.
+    assert.ok(fifty.cost.query <= fifty.tasks + 10, context);
+    assert.ok(fifty.cost.query <= one.cost.query + 10, context);
     // History long-polls are the one follower's (about two per workflow task); how many a change
     // takes varies with timing (58–73 for the same 31 tasks on a loaded machine), never with readers.
     assert.ok(fifty.cost.history <= 2 * one.cost.history + 3, context);

@@ -29,26 +29,29 @@ const RELEASES = 6;
 
 describe('a release queried from its first moment', () => {
   it(`replays (${RELEASES} releases, 30 queries each while they start)`, async () => {
-    const stub = stubActivities({ stableVersion: 'v1', gateValues: good });
-    const taskQueue = uniqueTaskQueue('replay-after-queries');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: stub.activities,
-    });
     const spec = {
       ...baseSpec,
       shadow: undefined,
       canary: { steps: [{ weight: 20, hold: '1s' }], gates: ['error-rate'] },
       gates: [{ ...baseSpec.gates![0]!, interval: '1s' }],
     };
-    const histories = await worker.runUntil(() =>
-      Promise.all(
-        Array.from({ length: RELEASES }, async (_, i) => {
+    const bundle = await workflowBundle();
+    // One worker and one stub cluster per release: a stub's cluster is one model's, and a release
+    // promoted first would delete the candidate the others check before their promotion.
+    const histories = await Promise.all(
+      Array.from({ length: RELEASES }, async (_, i) => {
+        const stub = stubActivities({ stableVersion: 'v1', gateValues: good });
+        const taskQueue = uniqueTaskQueue(`replay-after-queries-${i}`);
+        const worker = await Worker.create({
+          connection: env.nativeConnection,
+          taskQueue,
+          workflowBundle: bundle,
+          activities: stub.activities,
+        });
+        return worker.runUntil(async () => {
           const handle = await env.client.workflow.start(release, {
             taskQueue,
-            workflowId: `replay-after-queries-${taskQueue}-${i}`,
+            workflowId: `replay-after-queries-${taskQueue}`,
             args: [{ spec: { ...spec, model: `queried-${i}` }, submittedBy: 'alice' }],
           });
           await Promise.all(
@@ -59,8 +62,8 @@ describe('a release queried from its first moment', () => {
           const result = await handle.result();
           assert.equal(result.outcome.result, 'Promoted', result.outcome.reason);
           return handle.fetchHistory();
-        }),
-      ),
+        });
+      }),
     );
     for (const [i, history] of histories.entries())
       await assert.doesNotReject(
