@@ -143,10 +143,12 @@ describe('API: shared release status views', () => {
     const before = await temporalCalls();
     const reads = await Promise.all(Array.from({ length: 40 }, () => get('solo')));
     assert.ok(reads.every((s) => s.phase === 'AwaitingApproval'));
-    // A query only if the history grew meanwhile (a timer, a gate's activity), never one per GET.
+    // A query only if the history grew meanwhile (a timer, a gate's activity), never one per GET;
+    // plus at most one for the change the follower was still reading when the counts were taken (the
+    // history had grown just before lengthBefore: CI saw 1 query with history +0).
     const queries = (await temporalCalls()).query - before.query;
     const grown = (await handle.describe()).historyLength - lengthBefore;
-    assert.ok(queries <= Math.min(grown, 3), `${queries} queries for 40 GETs, history +${grown}`);
+    assert.ok(queries <= Math.min(grown + 1, 3), `${queries} queries for 40 GETs, history +${grown}`);
     const approval = await call(api, 'POST', `/v1/releases/${ns.name}/solo/approve`, {
       token: api.tokens.approver,
       body: { comment: 'fine' },

@@ -139,10 +139,11 @@ describe('candidate watching', { concurrency: true }, () => {
       { name: 'scaled-canary', namespace: ns.name, body: { spec: { replicas: 0 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    assert.deepEqual(await strict.result, {
-      reason:
-        'the candidate Deployment scaled-canary has 0 available replicas, fewer than the 2 it needs (scaled to 0)',
-    });
+    // Lost at the first status below 2: the pods go one by one, so that may say 1 or 0.
+    assert.match(
+      (await strict.result).reason,
+      /^the candidate Deployment scaled-canary has [01] available replicas, fewer than the 2 it needs \(scaled to 0\)$/,
+    );
     assert.ok(await stillPending(lenient.result, 1_500), 'minAvailable 0: scaling is not a loss');
     lenient.env.cancel();
     await assert.rejects(lenient.result, (error: unknown) => error instanceof CancelledFailure);
