@@ -51,7 +51,11 @@ export function scaleSpec(m: ScaleModel, o: WaveOptions): ReleaseSpecInput {
     gates: (base.gates ?? []).map((g) => ({
       ...g,
       interval: o.gateInterval,
-      ...('prometheus' in g ? { prometheus: { ...g.prometheus, query: SCALE_ERROR_RATE_QUERY } } : {}),
+      // The canaries' gate over 30 s (below); a first release's stays at 2 s, since a wider window
+      // would reach back before its pods were ready, when the simulator answered its requests 503.
+      ...('prometheus' in g && o.version === 'v2'
+        ? { prometheus: { ...g.prometheus, query: SCALE_ERROR_RATE_QUERY } }
+        : {}),
     })),
   };
 }

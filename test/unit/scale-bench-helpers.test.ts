@@ -85,13 +85,23 @@ describe('scale bench helpers', () => {
       });
       const checked = validateReleaseSpec(spec);
       assert.ok(checked.ok, JSON.stringify(checked));
-      // Every gate measures the error rate over 30 s: a late scrape still finds samples.
+      // Every canary's gate measures the error rate over 30 s: a late scrape still finds samples
+      // (a first release's keeps 2 s: 30 s would reach back before its pods were ready).
       const queries = (spec.gates ?? []).map((g) => ('prometheus' in g ? g.prometheus?.query : undefined));
       assert.ok(queries.length > 0);
       for (const query of queries) {
         assert.match(String(query), /\[30s\]/);
         assert.doesNotMatch(String(query), /\[2s\]/);
       }
+      const first = scaleSpec(m, {
+        namespace: 'ns',
+        taskQueue: 'q',
+        version: 'v1',
+        hold: '1s',
+        gateInterval: '5s',
+      });
+      for (const g of first.gates ?? [])
+        assert.match(String('prometheus' in g ? g.prometheus?.query : ''), /\[2s\]/);
     }
   });
 });
