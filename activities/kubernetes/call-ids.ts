@@ -16,11 +16,6 @@ export function inCall<T>(call: () => Promise<T>): Promise<T> {
   return current.run(randomUUID(), call);
 }
 
-/** The id of the call running now, if any. */
-export function currentCallId(): string | undefined {
-  return current.getStore();
-}
-
 /** Client middleware: sets the call id header on every request made inside `inCall`. */
 export const callIdMiddleware: Middleware = {
   pre(context: RequestContext): Promise<RequestContext> {
