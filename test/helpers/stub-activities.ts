@@ -320,5 +320,5 @@ export function stubActivities(options: StubOptions) {
       return measureStub(input);
     },
   };
-  return { activities, calls, events, cluster, measurementIds, windows, touchCandidate };
+  return { activities, calls, events, cluster, measurementIds, windows, measurements, touchCandidate };
 }

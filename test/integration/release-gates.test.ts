@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ANNOTATION_QUALITY_SCORES } from '../../activities/kubernetes/labels.ts';
-import { abortUpdate, approveUpdate, statusQuery } from '../../workflows/messages.ts';
+import { abortUpdate, approveUpdate, rejectUpdate, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
@@ -279,6 +279,52 @@ describe('gates on the real stack', { concurrency: 3 }, () => {
     );
     const status = await handle.query(statusQuery);
     assert.equal(status.gates['latency-vs-stable']?.last?.verdict, 'pass');
+  });
+
+  it('no data is not evidence: a gate whose metric nobody exports (onNoData: pass) pauses the hold; reject rolls back', async () => {
+    await withStable('unscraped');
+    const base = releaseSpec({
+      namespace: ns.name,
+      model: 'unscraped',
+      version: 'v2',
+      steps: [{ weight: 50, hold: '2s' }],
+    });
+    const spec: ReleaseSpecInput = {
+      ...base,
+      canary: { steps: [{ weight: 50, hold: '2s' }], gates: ['missing-metric'] },
+      gates: [
+        {
+          name: 'missing-metric',
+          prometheus: { query: 'sum(rate(model_no_such_metric_total{model="{{model}}"}[5s]))' },
+          pass: { max: 1 },
+          interval: '1s',
+          onNoData: 'pass',
+        },
+      ],
+    };
+    const handle = await start(spec);
+    const paused = await waitForStatus(
+      handle,
+      (s) => s.pauseReasons.some((r) => r.reason === 'inconclusive-gate'),
+      'paused on no data',
+      60_000,
+    );
+    assert.match(
+      paused.waitingFor?.what ?? '',
+      /gate missing-metric has had no data in \d+ measurements in a row/,
+    );
+    const measured = paused.measurements.filter((m) => m.gate === 'missing-metric');
+    assert.ok(measured.length >= 5, `measured ${measured.length}`);
+    assert.ok(measured.every((m) => m.noData === true && m.verdict === 'pass' && m.value === undefined));
+    assert.deepEqual((await clusterState(ns, ns.name, 'unscraped')).weights, { stable: 50, canary: 50 });
+    await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'erin', comment: 'metric not scraped' }] });
+    const result = await handle.result();
+    assert.equal(result.outcome.result, 'RolledBack', result.outcome.reason);
+    assert.equal(result.outcome.failureType, 'ApprovalRejected');
+    const state = await clusterState(ns, ns.name, 'unscraped');
+    assert.equal(state.stableVersion, 'v1');
+    assert.equal(state.candidateExists, false);
+    assert.deepEqual(state.weights, allStable);
   });
 
   it('an evaluator that is down is an error after retries — never a pass; past consecutiveErrorLimit the release waits for a human', async () => {

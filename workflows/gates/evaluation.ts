@@ -30,6 +30,10 @@
 // every measurement that changed the status to failed or inconclusive (at most two per state,
 // since both are final but for the inconclusive → failed step), `measurements` counts them all.
 //
+// - no data is not evidence: a pass that came from `onNoData: pass` lets a gap in the data go by,
+//   but cannot alone end a hold or pass a gate that must pass (workflows/stages/gates.ts asks for a
+//   measurement with data, and pauses for a human when several in a row have none).
+//
 // Several gates evaluated together (combineGateStatuses): any failed → failed; else any
 // inconclusive → inconclusive; else all passed → passed (also for no gates at all); else pending.
 
@@ -52,6 +56,8 @@ export interface Measurement {
   /** The measured value; absent = no data. */
   value?: number;
   verdict: Verdict;
+  /** True when it found no data, so that its verdict is the gate's onNoData (absent in older runs). */
+  noData?: true;
   /** Why: a sentence naming the numbers. */
   reason: string;
   /** What was asked, rendered: PromQL, URL (without secrets), Job name. */
@@ -145,6 +151,11 @@ export function verdictForValue(
   if (pass.min === undefined && pass.max === undefined)
     return { verdict: 'pass', reason: `${value} (no pass range: any value passes)` };
   return { verdict: 'pass', reason: `${value} is within the pass range ${describeRange(pass)}` };
+}
+
+/** A measurement that passed only because it found no data and the gate's onNoData is pass. */
+export function passedOnNoData(m: Measurement): boolean {
+  return m.verdict === 'pass' && m.noData === true;
 }
 
 /** The gate's state after one more measurement. Does not modify `state`. */

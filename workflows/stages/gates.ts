@@ -18,6 +18,7 @@ import { workflowIsoNow, workflowNow } from '../clock.ts';
 import { FailureType } from '../failures.ts';
 import {
   emptyGateState,
+  passedOnNoData,
   recordMeasurement,
   thresholdWithBaseline,
   verdictForValue,
@@ -91,6 +92,11 @@ function thresholdOf(run: ReleaseRun, gate: GateSpec): { threshold?: PassRange; 
   return { threshold, ...(baseline === undefined ? {} : { baseline }) };
 }
 
+/** A value that is no data: absent, null or NaN (as verdictForValue reads it). */
+function isNoData(value: number | null | undefined): boolean {
+  return value === null || value === undefined || Number.isNaN(value);
+}
+
 /** The verdict: a provider that decided (judge, a failed Job) is taken at its word, else the range decides. */
 function decide(
   run: ReleaseRun,
@@ -101,17 +107,24 @@ function decide(
 ) {
   if (raw.verdict === 'inconclusive') {
     // Too little data to judge: the gate's onNoData says what that means.
-    return { verdict: gate.onNoData, reason: `${raw.reason ?? 'no data'}; onNoData is ${gate.onNoData}` };
+    return {
+      verdict: gate.onNoData,
+      reason: `${raw.reason ?? 'no data'}; onNoData is ${gate.onNoData}`,
+      noData: true as const,
+    };
   }
   if (raw.verdict) return { verdict: raw.verdict, reason: raw.reason ?? raw.verdict };
-  const ranged = verdictForValue(raw.value, threshold ?? {}, gate.onNoData);
+  const ranged = {
+    ...verdictForValue(raw.value, threshold ?? {}, gate.onNoData),
+    ...(isNoData(raw.value) ? { noData: true as const } : {}),
+  };
   // A provider that found no value says why (e.g. nothing at the JSON path).
   const decided =
     raw.value === null && raw.reason ? { ...ranged, reason: `${raw.reason}: ${ranged.reason}` } : ranged;
   if (baseline === undefined || !('regression' in gate) || !gate.regression) return decided;
   const { better, tolerance } = gate.regression;
   const against = `${run.status.stableVersion ?? 'stable'} scored ${baseline} (${better} is better, tolerance ${tolerance})`;
-  return { verdict: decided.verdict, reason: `${decided.reason}; ${against}` };
+  return { ...decided, reason: `${decided.reason}; ${against}` };
 }
 
 /** The ApplicationFailure under an ActivityFailure, if any. */
@@ -130,7 +143,7 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
   const provider = gateProvider(gate);
   try {
     const raw = await measureActivity(run, gate);
-    const { verdict, reason } = decide(run, gate, raw, threshold, baseline);
+    const { verdict, reason, noData } = decide(run, gate, raw, threshold, baseline);
     const details = { ...(raw.details ?? {}), ...(baseline === undefined ? {} : { stableScore: baseline }) };
     return {
       gate: gate.name,
@@ -138,6 +151,7 @@ async function measureOnce(run: ReleaseRun, gate: GateSpec): Promise<Measurement
       at: raw.at,
       ...(raw.value === null || raw.value === undefined ? {} : { value: raw.value }),
       verdict,
+      ...(noData ? { noData } : {}),
       reason,
       ...(raw.query ? { query: raw.query } : {}),
       ...(threshold ? { threshold } : {}),
@@ -196,7 +210,7 @@ async function gateLoop(
   name: string,
   untilPassed: boolean,
   afterOneInterval: boolean,
-  measured?: Map<string, number>,
+  tally: Tally = newTally(),
 ): Promise<void> {
   const gate = gateSpec(run, name);
   const intervalMs = gate.interval.ms;
@@ -216,7 +230,7 @@ async function gateLoop(
       consecutiveErrorLimit: gate.consecutiveErrorLimit,
     });
     run.status.gates[name] = state;
-    measured?.set(name, (measured.get(name) ?? 0) + 1);
+    countInto(tally, name, measurement);
     run.status.measurements.push(measurement);
     if (run.status.measurements.length > MEASUREMENTS_KEPT) run.status.measurements.shift();
     if (state.status === 'failed') {
@@ -230,11 +244,70 @@ async function gateLoop(
     if (state.status === 'inconclusive') {
       await run.awaitHumanVerdict(describeInconclusive(name, measurement, state.consecutiveErrors ?? 0));
       run.status.gates[name] = emptyGateState(name);
+      vouch(tally, name); // the human's verdict stands in for data
       continue;
     }
-    if (untilPassed && state.status === 'passed') return;
+    if (untilPassed && state.status === 'passed') {
+      if (count(tally.withData, name) > 0) return;
+      // Passed on no data alone. Added after releases were running: older runs took that pass.
+      if (!patched('gate-passes-on-data')) return;
+      if (count(tally.withoutDataInARow, name) >= NO_DATA_GRACE) {
+        await run.awaitHumanVerdict(describeNoData(name, count(tally.withoutDataInARow, name)));
+        return; // a human vouched for it
+      }
+    }
     await sleep(intervalMs);
   }
+}
+
+/** What the gate loops of one wait counted, per gate. */
+interface Tally {
+  /** Every measurement. */
+  measured: Map<string, number>;
+  /**
+   * Evidence about the candidate: measurements that found data (a value, a provider's verdict), and
+   * a human's verdict on an inconclusive gate. Not a pass on no data, not an error.
+   */
+  withData: Map<string, number>;
+  /** Passes on no data and errors since the last other measurement. */
+  withoutDataInARow: Map<string, number>;
+}
+
+function newTally(): Tally {
+  return { measured: new Map(), withData: new Map(), withoutDataInARow: new Map() };
+}
+
+function count(counts: Map<string, number>, name: string): number {
+  return counts.get(name) ?? 0;
+}
+
+function vouch(tally: Tally, name: string): void {
+  tally.withData.set(name, count(tally.withData, name) + 1);
+}
+
+function countInto(tally: Tally, name: string, m: Measurement): void {
+  tally.measured.set(name, count(tally.measured, name) + 1);
+  const without = passedOnNoData(m) || m.verdict === 'error';
+  tally.withoutDataInARow.set(name, without ? count(tally.withoutDataInARow, name) + 1 : 0);
+  // An inconclusive measurement pauses the release: it becomes evidence once a human resumes.
+  if (!without && m.verdict !== 'inconclusive') vouch(tally, name);
+}
+
+/**
+ * Measurements in a row without data (passes on no data, errors), with no data before them, after
+ * which a gate that must show data — to end a hold, or to pass — pauses the release for a human
+ * instead of measuring on.
+ */
+export const NO_DATA_GRACE = 5;
+
+function describeNoData(names: string | string[], inARow: number): string {
+  const list = Array.isArray(names) ? names.join(', ') : names;
+  const which = Array.isArray(names) && names.length > 1 ? `gates ${list} have` : `gate ${list} has`;
+  return (
+    `${which} had no data in ${inARow} measurements in a row and none before them: onNoData: pass lets a ` +
+    `gap in the data go by, but no data is not evidence that the candidate is healthy (is it serving, ` +
+    `and is its metric scraped?)`
+  );
 }
 
 /** Gates whose step may end only once they have passed `consecutiveSuccesses` (> 1) times in a row. */
@@ -258,11 +331,38 @@ function dueUnmeasured(
 }
 
 /**
+ * The hold ends once each gate it is due to measure has measured with data once (a hold whose every
+ * measurement found no data has not looked at the candidate), or pauses for a human once those
+ * still without data have each passed NO_DATA_GRACE times in a row on no data.
+ */
+async function untilDueGatesHaveData(
+  run: ReleaseRun,
+  gateNames: readonly string[],
+  holdMs: number,
+  tally: Tally,
+): Promise<void> {
+  const withoutData = () => dueUnmeasured(run, gateNames, holdMs, tally.withData);
+  const graceOver = (name: string) => count(tally.withoutDataInARow, name) >= NO_DATA_GRACE;
+  // Added after releases were running: older runs ended a hold on passes on no data.
+  if (withoutData().length === 0 || !patched('hold-needs-data')) return;
+  await condition(
+    () => withoutData().every(graceOver) || run.abortedBy !== undefined || run.promoteNowEffective,
+  );
+  run.throwIfAborted();
+  const starved = withoutData();
+  if (starved.length === 0) return;
+  await run.awaitHumanVerdict(
+    describeNoData(starved, Math.min(...starved.map((name) => count(tally.withoutDataInARow, name)))),
+  );
+}
+
+/**
  * Runs `wait` (a hold, an approval) while the named gates are measured and the candidate is watched
  * in the background: the first failing gate or a lost candidate ends the wait with its failure.
  * A gate with consecutiveSuccesses > 1 keeps the step going until it has passed that many times.
  * With `holdMs` (the wait is a hold that long), every gate whose interval fits in the hold is
- * measured at least once before the step ends, also when the hold elapsed while no worker ran.
+ * measured at least once before the step ends, also when the hold elapsed while no worker ran, and
+ * at least once with data: passes on no data alone do not end it (untilDueGatesHaveData).
  */
 export async function whileWatched(
   run: ReleaseRun,
@@ -274,11 +374,12 @@ export async function whileWatched(
   if (gateNames.length === 0 && !watching) return wait();
   const mustPass = gatesThatMustPass(run, gateNames);
   const watchFailures = run.candidateWatchFailures;
-  const measured = new Map<string, number>();
+  const tally = newTally();
+  const { measured } = tally;
   const scope = new CancellationScope();
   const loops = scope.run(() =>
     Promise.all([
-      ...gateNames.map((name) => gateLoop(run, name, false, true, measured)),
+      ...gateNames.map((name) => gateLoop(run, name, false, true, tally)),
       ...(watching ? [untilCandidateLost(run)] : []),
     ]),
   );
@@ -303,6 +404,7 @@ export async function whileWatched(
       );
       run.throwIfAborted();
     }
+    if (holdMs !== undefined) await untilDueGatesHaveData(run, gateNames, holdMs, tally);
     if (mustPass.length > 0 && !run.promoteNowEffective) {
       await condition(
         () =>
