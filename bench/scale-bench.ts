@@ -37,6 +37,7 @@ import {
   clusterMismatch,
   collect,
   holdWindow,
+  rejectInconclusive,
   scaleModels,
   startWave,
   untilWaveEnds,
@@ -137,14 +138,17 @@ const timeoutMs = 30 * 60_000;
 
 // Every release checked in the cluster, each wave right after it ends.
 const mismatches: string[] = [];
+// Releases paused by an inconclusive gate (no data in a row, errors), rejected by the bench as an
+// operator would: each wave's own set.
+const rejected = { v1: new Set<string>(), v2: new Set<string>() };
 async function checkWave(wave: 'v1' | 'v2', list: Ended[]): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       while (next < list.length) {
         const e = list[next++]!;
-        const mismatch = await clusterMismatch(cluster, namespace, e, wave).catch((error: unknown) =>
-          String(error),
+        const mismatch = await clusterMismatch(cluster, namespace, e, wave, rejected[wave]).catch(
+          (error: unknown) => String(error),
         );
         if (mismatch) mismatches.push(`${wave} ${mismatch}`);
       }
@@ -164,14 +168,19 @@ await startWave(client, models, {
   hold: '1s',
   gateInterval: interval,
 });
-await untilWaveEnds(client, taskQueue, timeoutMs);
+const firstWaveAt = t;
+await untilWaveEnds(client, taskQueue, timeoutMs, () =>
+  rejectInconclusive(client, core, { namespace, version: 'v1' }, models, firstWaveAt, rejected.v1),
+);
 phases.firstWave = { startS: since(t), endS: since(Date.now()) };
 const ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
 await checkWave('v1', ended1);
 
-// Wave 2, measured: N canaries at once.
+// Wave 2, measured: N canaries at once (of the models whose first release was not rejected).
+const canaryModels = models.filter((m) => !rejected.v1.has(m.model));
 t = Date.now();
-await startWave(client, models, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
+const secondWaveAt = t;
+await startWave(client, canaryModels, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
 phases.startedSecondWave = { startS: since(t), endS: since(Date.now()) };
 if (values['kill-one']) {
   const victim = workers[1]!;
@@ -179,9 +188,11 @@ if (values['kill-one']) {
   killed = { worker: victim.name, atS: since(Date.now()) };
   await victim.process.kill9();
 }
-await untilWaveEnds(client, taskQueue, timeoutMs);
+await untilWaveEnds(client, taskQueue, timeoutMs, () =>
+  rejectInconclusive(client, core, { namespace, version: 'v2' }, canaryModels, secondWaveAt, rejected.v2),
+);
 phases.secondWave = { startS: since(t), endS: since(Date.now()) };
-const ended2 = await collect(client, models, { namespace, version: 'v2' }, true);
+const ended2 = await collect(client, canaryModels, { namespace, version: 'v2' }, true);
 await checkWave('v2', ended2);
 // Read while the workers still run.
 const metricsTexts = await Promise.all(workers.map((w) => w.metrics()));
@@ -254,6 +265,10 @@ const figures = {
   wallSeconds: since(Date.now()),
   phases,
   outcomes: { firstWave: outcomes(ended1), secondWave: outcomes(ended2) },
+  // The safety property: a bad candidate is never promoted.
+  badCandidatesPromoted: ended2.filter((e) => e.model.bad && e.result?.outcome.result === 'Promoted').length,
+  // Paused by a gate that could not decide, then rejected by the bench (see rejectInconclusive).
+  pausedInconclusive: { firstWave: rejected.v1.size, secondWave: rejected.v2.size },
   clusterMismatches: mismatches.length,
   mismatchExamples: mismatches.slice(0, 10),
   holding: { releases: holdingReleases, windowSeconds: Math.round(windowMs / 100) / 10 },
@@ -306,6 +321,11 @@ row(
   'outcomes',
   JSON.stringify(figures.outcomes.secondWave),
   `${N - figures.badCandidates} Promoted, ${figures.badCandidates} RolledBack`,
+);
+row('bad candidates promoted', figures.badCandidatesPromoted, '0');
+row(
+  'paused on an inconclusive gate, rejected by the bench (first / second wave)',
+  `${rejected.v1.size} / ${rejected.v2.size}`,
 );
 row('cluster mismatches', mismatches.length, '0');
 row(

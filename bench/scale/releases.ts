@@ -4,7 +4,7 @@
 // end is checked in the cluster, not only in Temporal.
 import * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
-import { statusQuery } from '../../workflows/messages.ts';
+import { rejectSignal, statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseResult } from '../../workflows/release.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
@@ -93,16 +93,55 @@ export async function startWave(
   await Promise.all(Array.from({ length: parallel }, starter));
 }
 
-/** Waits until no release of the task queue runs (one visibility count every 2 s, not N long polls). */
-export async function untilWaveEnds(client: Client, taskQueue: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits until no release of the task queue runs (one visibility count every 2 s, not N long polls);
+ * `onTick` runs before each count (e.g. to answer releases that wait for a person).
+ */
+export async function untilWaveEnds(
+  client: Client,
+  taskQueue: string,
+  timeoutMs: number,
+  onTick: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    await onTick();
     const { count } = await client.workflow.count(
       `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
     );
     if (count === 0) return;
     if (Date.now() > deadline) throw new Error(`${count} releases still running after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
+/**
+ * A gate that could not decide (no data in a row, errors) pauses its release for a person, as it
+ * should: the bench then plays the operator and rejects it, so the release rolls back and the wave
+ * ends. Found by the `GateInconclusive` Kubernetes Events on the models' Deployments (one list call,
+ * not a query per release); the models rejected are added to `rejected` and reported on their own.
+ */
+export async function rejectInconclusive(
+  client: Client,
+  core: k8s.CoreV1Api,
+  o: Pick<WaveOptions, 'namespace' | 'version'>,
+  models: ScaleModel[],
+  since: number,
+  rejected: Set<string>,
+): Promise<void> {
+  const events = await core
+    .listNamespacedEvent({ namespace: o.namespace, fieldSelector: 'reason=GateInconclusive' })
+    .catch(() => undefined);
+  const byName = new Map(models.map((m) => [m.model, m]));
+  for (const event of events?.items ?? []) {
+    const m = byName.get(event.involvedObject.name ?? '');
+    const created = event.metadata.creationTimestamp?.getTime() ?? 0;
+    if (!m || rejected.has(m.model) || created < since) continue;
+    rejected.add(m.model);
+    await client.workflow
+      .getHandle(workflowIdOf(o.namespace, m, o.version))
+      .signal(rejectSignal, { actor: 'scale-bench', comment: 'inconclusive gate: the bench rejects it' })
+      .catch(() => undefined);
   }
 }
 
@@ -149,11 +188,20 @@ export async function clusterMismatch(
   namespace: string,
   e: Ended,
   wave: 'v1' | 'v2',
+  /** Rejected by the bench after an inconclusive gate paused them: they must have rolled back. */
+  rejected: ReadonlySet<string> = new Set(),
 ): Promise<string | undefined> {
-  const want = wave === 'v1' || !e.model.bad ? 'Promoted' : 'RolledBack';
+  const wasRejected = rejected.has(e.model.model);
+  const want = wasRejected || (wave === 'v2' && e.model.bad) ? 'RolledBack' : 'Promoted';
   const got = e.result?.outcome.result ?? `failed (${e.error ?? 'no result'})`;
   if (got !== want) return `${e.model.model}: ${got}, expected ${want} (${e.result?.outcome.reason ?? ''})`;
   const state = await clusterState(clients, namespace, e.model.model);
+  if (wave === 'v1' && want === 'RolledBack') {
+    // A first release rolled back leaves nothing behind.
+    if (state.stableVersion || state.candidateExists || state.weights)
+      return `${e.model.model}: a first release rolled back left ${JSON.stringify(state)}`;
+    return undefined;
+  }
   const version = want === 'Promoted' ? wave : 'v1';
   if (state.stableVersion !== version)
     return `${e.model.model}: stable serves ${state.stableVersion ?? 'nothing'}, expected ${version}`;
