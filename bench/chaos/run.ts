@@ -139,10 +139,11 @@ export async function runChaos(input: ChaosOptions): Promise<ChaosRun> {
     const records: ReleaseRecord[] = [];
     let running = plan.models.length;
     let killed = 0;
-    // Releases do not run ahead of the kills: the i-th may start once about i·K/R kills are done,
-    // or when nothing else is in flight to be killed.
+    // Releases do not run ahead of the kills: the i-th may start once i·K/R kills are done (rounded
+    // down), or when nothing else is in flight to be killed. One kill fewer (as before) let the last
+    // release start with two kills still to come, and end before the second of them (CI, seed 7).
     const pace = async (index: number) => {
-      const due = Math.floor((index * options.kills) / Math.max(1, options.releases)) - 1;
+      const due = Math.floor((index * options.kills) / Math.max(1, options.releases));
       while (killed < due && inFlight.size > 0) await new Promise((resolve) => setTimeout(resolve, 200));
     };
     const chaosStart = Date.now();
