@@ -19,6 +19,16 @@ const WorkerEnv = TemporalConnectionEnv.extend({
    */
   SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2500),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  /**
+   * How long a workflow task may wait for this worker on its sticky queue before the server hands
+   * it to the task queue, where a worker must replay the release's whole history. The SDK's 10 s
+   * turned a busy worker into a replaying one at 1,000 releases (each timeout a full replay, which
+   * made it busier). A worker that died is detected by the server on its own (no poller for 10 s).
+   */
+  SLIPWAY_STICKY_QUEUE_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'expected a duration such as 30s')
+    .default('30s'),
   /** /healthz, /readyz and /metrics (Slipway's and Temporal's metrics in one scrape). */
   SLIPWAY_WORKER_HTTP: bindAddress.default('127.0.0.1:9464'),
   /** Where the Temporal runtime's own Prometheus exporter listens (scraped through /metrics above). */

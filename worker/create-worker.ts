@@ -43,6 +43,7 @@ export async function createReleaseWorker({
     }),
     maxConcurrentActivityTaskExecutions: config.SLIPWAY_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS,
+    stickyQueueScheduleToStartTimeout: config.SLIPWAY_STICKY_QUEUE_TIMEOUT,
     shutdownGraceTime: config.SLIPWAY_SHUTDOWN_GRACE,
   });
   return {
