@@ -22,7 +22,7 @@ import { workflowsPath } from '../worker/create-worker.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { summary } from './local-worker.ts';
 import { startCountingProxy } from './peer/counting-proxy.ts';
-import { modelInUrl, perReleaseRequests } from './scale/attribution.ts';
+import { heldRequestKinds, modelInUrl, perReleaseRequests } from './scale/attribution.ts';
 import {
   apiserverRequestTotal,
   increaseBetween,
@@ -229,6 +229,7 @@ const holds = ended2.flatMap((e) => {
   return w ? [{ model: e.model.model, ...w }] : [];
 });
 const ownRequests = perReleaseRequests(proxy.arrivals(), holds, intervalMs);
+const ownRequestKinds = heldRequestKinds(proxy.arrivals(), proxy.arrivalKinds(), holds, intervalMs);
 const releaseIntervals = holds.reduce((sum, h) => sum + Math.max(0, h.to - h.from) / intervalMs, 0);
 const holdsSpan = holds.length
   ? { from: Math.min(...holds.map((h) => h.from)), to: Math.max(...holds.map((h) => h.to)) }
@@ -278,6 +279,8 @@ const figures = {
   },
   // Over every release's own hold: its own requests, and the shared ones spread over release-intervals.
   apiserverRequestsPerReleaseHold: ownRequests ?? null,
+  // Those own requests by verb and resource, per release-interval held (the most frequent).
+  apiserverRequestKindsPerReleaseInterval: ownRequestKinds,
   // Whole-span increases over the release-intervals held (counts what non-holding releases did too).
   perReleaseIntervalHeld: {
     wholeCluster: perReleaseInterval('apiserverRequests'),
@@ -345,6 +348,12 @@ row(
     ? `${ownRequests.own.median} / ${ownRequests.own.p90} / ${ownRequests.own.worst} (+ ${ownRequests.shared} shared), ${ownRequests.releases} releases`
     : 'no holds',
   '<= 3',
+);
+row(
+  'own requests while holding, by kind, per release-interval',
+  Object.entries(ownRequestKinds)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ') || 'none',
 );
 row(
   'whole cluster requests, Prometheus queries / release-interval held',

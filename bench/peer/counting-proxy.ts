@@ -27,6 +27,8 @@ export interface CountingProxy {
   counts(): RequestCounts;
   /** With `attribute`: when each request came (epoch ms), by the key it was attributed to ('' for none). */
   arrivals(): ReadonlyMap<string, readonly number[]>;
+  /** Beside `arrivals`, index for index: each request's verb and resource (`watch deployments`). */
+  arrivalKinds(): ReadonlyMap<string, readonly string[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -75,18 +77,22 @@ export async function startCountingProxy(
   const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.cert), key: readFileSync(pki.key) };
   let counts: RequestCounts = { total: 0, byVerb: {}, byResource: {} };
   const arrivals = new Map<string, number[]>();
+  const arrivalKinds = new Map<string, string[]>();
   const server = createServer((req: IncomingMessage, res) => {
     const verb = verbOf(req.method ?? 'GET', req.url ?? '/');
+    const kind = `${verb} ${resourceOf(req.url ?? '/')}`;
     if (options.attribute) {
       const key = options.attribute(req.url ?? '/') ?? '';
       const list = arrivals.get(key);
       if (list) list.push(Date.now());
       else arrivals.set(key, [Date.now()]);
+      const kinds = arrivalKinds.get(key);
+      if (kinds) kinds.push(kind);
+      else arrivalKinds.set(key, [kind]);
     }
     counts.total++;
     counts.byVerb[verb] = (counts.byVerb[verb] ?? 0) + 1;
-    const key = `${verb} ${resourceOf(req.url ?? '/')}`;
-    counts.byResource[key] = (counts.byResource[key] ?? 0) + 1;
+    counts.byResource[kind] = (counts.byResource[kind] ?? 0) + 1;
     const upstream = httpsRequest(
       {
         host: '127.0.0.1',
@@ -132,9 +138,11 @@ export async function startCountingProxy(
       byResource: { ...counts.byResource },
     }),
     arrivals: () => arrivals,
+    arrivalKinds: () => arrivalKinds,
     reset() {
       counts = { total: 0, byVerb: {}, byResource: {} };
       arrivals.clear();
+      arrivalKinds.clear();
     },
     async close() {
       server.closeAllConnections();

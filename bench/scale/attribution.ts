@@ -65,3 +65,37 @@ export function perReleaseRequests(
     shared: round(countBetween(sorted(''), from, to) / releaseIntervals),
   };
 }
+
+/**
+ * What the releases' own requests were while they held: per release-interval held, by verb and
+ * resource (`watch deployments`, `get httproutes`), the `top` most frequent. `arrivals` and `kinds`
+ * are index for index, each in arrival order.
+ */
+export function heldRequestKinds(
+  arrivals: ReadonlyMap<string, readonly number[]>,
+  kinds: ReadonlyMap<string, readonly string[]>,
+  holds: readonly HoldWindow[],
+  intervalMs: number,
+  top = 8,
+): Record<string, number> {
+  const totals = new Map<string, number>();
+  let releaseIntervals = 0;
+  for (const h of holds) {
+    if (h.to <= h.from) continue;
+    releaseIntervals += (h.to - h.from) / intervalMs;
+    const times = arrivals.get(h.model) ?? [];
+    const names = kinds.get(h.model) ?? [];
+    times.forEach((at, i) => {
+      if (at < h.from || at > h.to) return;
+      const kind = names[i] ?? '?';
+      totals.set(kind, (totals.get(kind) ?? 0) + 1);
+    });
+  }
+  if (releaseIntervals === 0) return {};
+  return Object.fromEntries(
+    [...totals]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([kind, n]) => [kind, Math.round((n / releaseIntervals) * 1000) / 1000]),
+  );
+}

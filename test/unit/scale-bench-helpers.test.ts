@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { increaseBetween, valueAt } from '../../bench/scale/counters.ts';
 import { overTime } from '../../bench/scale/process-stats.ts';
-import { countBetween, modelInUrl, perReleaseRequests } from '../../bench/scale/attribution.ts';
+import {
+  countBetween,
+  heldRequestKinds,
+  modelInUrl,
+  perReleaseRequests,
+} from '../../bench/scale/attribution.ts';
 import { holdWindow, scaleModels, scaleSpec } from '../../bench/scale/releases.ts';
 import { addHistograms, histogramOf, quantile } from '../../bench/scale/schedule-latency.ts';
 import { validateReleaseSpec } from '../../workflows/spec/index.ts';
@@ -139,5 +144,28 @@ describe('scale bench: requests per release over its own hold', () => {
     // a: 3 / 2 = 1.5; b: 6 / 4 = 1.5; shared: 3 in 0–25 s over 6 release-intervals.
     assert.deepEqual(figures, { releases: 2, own: { median: 1.5, p90: 1.5, worst: 1.5 }, shared: 0.5 });
     assert.equal(perReleaseRequests(arrivals, [], 5_000), undefined);
+  });
+
+  it('says which kinds of request a release made while it held, per release-interval, most first', () => {
+    const arrivals = new Map<string, number[]>([
+      ['sc-0001', [1_000, 4_000, 9_000, 30_000]],
+      ['sc-0002', [6_000, 11_000, 16_000]],
+    ]);
+    const kinds = new Map<string, string[]>([
+      ['sc-0001', ['watch deployments', 'get httproutes', 'watch deployments', 'delete deployments']],
+      ['sc-0002', ['watch deployments', 'watch deployments', 'list pods']],
+    ]);
+    const holds = [
+      { model: 'sc-0001', from: 0, to: 10_000 },
+      { model: 'sc-0002', from: 5_000, to: 25_000 },
+    ];
+    // 6 release-intervals; the delete after sc-0001's hold is not counted.
+    assert.deepEqual(heldRequestKinds(arrivals, kinds, holds, 5_000), {
+      'watch deployments': 0.667,
+      'get httproutes': 0.167,
+      'list pods': 0.167,
+    });
+    assert.deepEqual(Object.keys(heldRequestKinds(arrivals, kinds, holds, 5_000, 1)), ['watch deployments']);
+    assert.deepEqual(heldRequestKinds(arrivals, kinds, [], 5_000), {});
   });
 });
