@@ -1,5 +1,5 @@
 // Scale bench: N concurrent releases on one worker (or two) against the local stack.
-//   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s]
+//   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 5]
 // A first wave makes N stable versions; the second wave, measured, runs N canaries at once (one
 // 50% step held for --hold, gate measured every --interval; gateway-api and replica-ratio mixed;
 // every 10th candidate bad). Every release's end is checked in the cluster. With two workers and
@@ -59,6 +59,8 @@ const { values } = parseArgs({
     hold: { type: 'string' },
     interval: { type: 'string', default: '5s' },
     'bad-every': { type: 'string', default: '10' },
+    /** Requests per second the simulator sends each model (see WaveOptions.requestsPerSecond). */
+    rps: { type: 'string', default: '5' },
     /** KEY=VALUE for the workers (e.g. SLIPWAY_MAX_CONCURRENT_ACTIVITIES=200 to compare settings). */
     'worker-env': { type: 'string', multiple: true, default: [] },
   },
@@ -67,7 +69,7 @@ const N = Number(values.releases);
 const WORKERS = Number(values.workers);
 if (!Number.isInteger(N) || N < 1 || ![1, 2].includes(WORKERS)) {
   console.error(
-    'usage: npm run bench -- scale [--releases N] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s]',
+    'usage: npm run bench -- scale [--releases N] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 5]',
   );
   process.exit(2);
 }
@@ -87,6 +89,11 @@ const durationMs = (text: string): number => {
   return ms;
 };
 const intervalMs = durationMs(interval);
+const requestsPerSecond = Number(values.rps);
+if (!Number.isFinite(requestsPerSecond) || requestsPerSecond <= 0 || requestsPerSecond > 1000) {
+  console.error(`--rps wants a number of requests per second in (0, 1000], got ${values.rps}`);
+  process.exit(2);
+}
 const holdMs = durationMs(hold);
 
 const workerEnv = Object.fromEntries(
@@ -167,6 +174,7 @@ await startWave(client, models, {
   version: 'v1',
   hold: '1s',
   gateInterval: interval,
+  requestsPerSecond,
 });
 const firstWaveAt = t;
 await untilWaveEnds(client, taskQueue, timeoutMs, () =>
@@ -180,7 +188,14 @@ await checkWave('v1', ended1);
 const canaryModels = models.filter((m) => !rejected.v1.has(m.model));
 t = Date.now();
 const secondWaveAt = t;
-await startWave(client, canaryModels, { namespace, taskQueue, version: 'v2', hold, gateInterval: interval });
+await startWave(client, canaryModels, {
+  namespace,
+  taskQueue,
+  version: 'v2',
+  hold,
+  gateInterval: interval,
+  requestsPerSecond,
+});
 phases.startedSecondWave = { startS: since(t), endS: since(Date.now()) };
 if (values['kill-one']) {
   const victim = workers[1]!;
@@ -262,6 +277,7 @@ const figures = {
   killed: killed ?? null,
   hold,
   gateInterval: interval,
+  simulatorRequestsPerSecondPerModel: requestsPerSecond,
   badCandidates: models.filter((m) => m.bad).length,
   wallSeconds: since(Date.now()),
   phases,

@@ -25,6 +25,12 @@ export interface WaveOptions {
   version: 'v1' | 'v2';
   hold: string;
   gateInterval: string;
+  /**
+   * Requests per second the simulator sends each model (its `sim.slipway.dev/requests-per-second`
+   * annotation). At its default of 50, 1,000 models made the simulator's /metrics take 98 s on two
+   * cores: Prometheus scraped nothing and every gate found no data.
+   */
+  requestsPerSecond?: number;
 }
 
 export function scaleModels(count: number, badEvery: number): ScaleModel[] {
@@ -40,7 +46,12 @@ export function scaleSpec(m: ScaleModel, o: WaveOptions): ReleaseSpecInput {
     namespace: o.namespace,
     model: m.model,
     version: o.version,
-    ...(o.version === 'v2' && m.bad ? { annotations: { 'sim.slipway.dev/error-rate': '0.5' } } : {}),
+    annotations: {
+      ...(o.requestsPerSecond === undefined
+        ? {}
+        : { 'sim.slipway.dev/requests-per-second': String(o.requestsPerSecond) }),
+      ...(o.version === 'v2' && m.bad ? { 'sim.slipway.dev/error-rate': '0.5' } : {}),
+    },
     steps: [{ weight: 50, hold: o.hold }],
     progressDeadlineSeconds: 600,
   });

@@ -87,9 +87,13 @@ describe('scale bench helpers', () => {
         version: 'v2',
         hold: '60s',
         gateInterval: '5s',
+        requestsPerSecond: 5,
       });
       const checked = validateReleaseSpec(spec);
       assert.ok(checked.ok, JSON.stringify(checked));
+      const annotations = spec.serving?.annotations ?? {};
+      assert.equal(annotations['sim.slipway.dev/requests-per-second'], '5');
+      assert.equal(annotations['sim.slipway.dev/error-rate'], m.bad ? '0.5' : undefined);
       // Every canary's gate measures the error rate over 30 s: a late scrape still finds samples
       // (a first release's keeps 2 s: 30 s would reach back before its pods were ready).
       const queries = (spec.gates ?? []).map((g) => ('prometheus' in g ? g.prometheus?.query : undefined));
