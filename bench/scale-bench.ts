@@ -1,5 +1,5 @@
 // Scale bench: N concurrent releases on one worker (or two) against the local stack.
-//   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 5]
+//   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 50]
 // A first wave makes N stable versions; the second wave, measured, runs N canaries at once (one
 // 50% step held for --hold, gate measured every --interval; gateway-api and replica-ratio mixed;
 // every 10th candidate bad). Every release's end is checked in the cluster. With two workers and
@@ -60,7 +60,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '5s' },
     'bad-every': { type: 'string', default: '10' },
     /** Requests per second the simulator sends each model (see WaveOptions.requestsPerSecond). */
-    rps: { type: 'string', default: '5' },
+    rps: { type: 'string', default: '50' },
     /** KEY=VALUE for the workers (e.g. SLIPWAY_MAX_CONCURRENT_ACTIVITIES=200 to compare settings). */
     'worker-env': { type: 'string', multiple: true, default: [] },
   },
@@ -69,7 +69,7 @@ const N = Number(values.releases);
 const WORKERS = Number(values.workers);
 if (!Number.isInteger(N) || N < 1 || ![1, 2].includes(WORKERS)) {
   console.error(
-    'usage: npm run bench -- scale [--releases N] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 5]',
+    'usage: npm run bench -- scale [--releases N] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 50]',
   );
   process.exit(2);
 }
