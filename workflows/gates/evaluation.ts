@@ -126,16 +126,22 @@ function describeRange(pass: PassRange): string {
   return 'any value';
 }
 
+/** A value that is no data: absent, null or NaN. */
+export function isNoData(value: number | null | undefined): boolean {
+  return value === null || value === undefined || Number.isNaN(value);
+}
+
 /** The verdict on one measured value against the pass range; undefined, null or NaN = no data. */
 export function verdictForValue(
-  value: number | null | undefined,
+  measured: number | null | undefined,
   pass: PassRange,
   onNoData: OnNoData,
 ): { verdict: Verdict; reason: string } {
-  if (value === null || value === undefined || Number.isNaN(value)) {
-    const what = value === undefined || value === null ? 'no value' : 'NaN';
+  if (isNoData(measured)) {
+    const what = measured === undefined || measured === null ? 'no value' : 'NaN';
     return { verdict: onNoData, reason: `no data (${what}); onNoData is ${onNoData}` };
   }
+  const value = measured as number; // isNoData ruled out null and undefined
   if (pass.min !== undefined && value < pass.min) {
     return {
       verdict: 'fail',

@@ -18,6 +18,7 @@ import { workflowIsoNow, workflowNow } from '../clock.ts';
 import { FailureType } from '../failures.ts';
 import {
   emptyGateState,
+  isNoData,
   passedOnNoData,
   recordMeasurement,
   thresholdWithBaseline,
@@ -90,11 +91,6 @@ function thresholdOf(run: ReleaseRun, gate: GateSpec): { threshold?: PassRange; 
   const baseline = regression ? run.status.stableQualityScores?.[gate.name] : undefined;
   const threshold = thresholdWithBaseline(pass, regression, baseline);
   return { threshold, ...(baseline === undefined ? {} : { baseline }) };
-}
-
-/** A value that is no data: absent, null or NaN (as verdictForValue reads it). */
-function isNoData(value: number | null | undefined): boolean {
-  return value === null || value === undefined || Number.isNaN(value);
 }
 
 /** The verdict: a provider that decided (judge, a failed Job) is taken at its word, else the range decides. */
