@@ -23,7 +23,7 @@ describe('worker configuration', () => {
     for (const value of ['30', '-5s', '1h', 'soon', ''])
       assert.throws(
         () => loadWorkerConfig({ SLIPWAY_STICKY_QUEUE_TIMEOUT: value }),
-        /expected a duration such as 30s\n  → at SLIPWAY_STICKY_QUEUE_TIMEOUT/,
+        /expected a duration such as 30s\n {2}→ at SLIPWAY_STICKY_QUEUE_TIMEOUT/,
         value,
       );
   });
