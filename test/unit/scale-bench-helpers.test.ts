@@ -12,7 +12,9 @@ import {
 } from '../../bench/scale/attribution.ts';
 import { holdWindow, scaleModels, scaleSpec } from '../../bench/scale/releases.ts';
 import { addHistograms, histogramOf, quantile } from '../../bench/scale/schedule-latency.ts';
-import { validateReleaseSpec } from '../../workflows/spec/index.ts';
+import { ReleaseSpec, validateReleaseSpec } from '../../workflows/spec/index.ts';
+import { renderDeployment } from '../../activities/kubernetes/manifests.ts';
+import { deploymentView } from '../../infra/local/simulator/objects.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
 
 describe('scale bench helpers', () => {
@@ -91,9 +93,15 @@ describe('scale bench helpers', () => {
       });
       const checked = validateReleaseSpec(spec);
       assert.ok(checked.ok, JSON.stringify(checked));
-      const annotations = spec.serving?.annotations ?? {};
-      assert.equal(annotations['sim.slipway.dev/requests-per-second'], '5');
-      assert.equal(annotations['sim.slipway.dev/error-rate'], m.bad ? '0.5' : undefined);
+      // What the simulator reads off the Deployment Slipway renders from it: the rate (once only
+      // read from the Deployment's own metadata, where serving.annotations never go, so --rps did
+      // nothing), the behaviour, and no latency histogram.
+      const view = deploymentView(
+        renderDeployment(ReleaseSpec.parse(spec), { track: 'canary', replicas: 1, releaseId: 'r1' }),
+      );
+      assert.equal(view?.requestsPerSecond, 5);
+      assert.equal(view?.behaviour.errorRate, m.bad ? 0.5 : 0);
+      assert.equal(view?.behaviour.latencyHistogram, false);
       // Every canary's gate measures the error rate over 30 s: a late scrape still finds samples
       // (a first release's keeps 2 s: 30 s would reach back before its pods were ready).
       const queries = (spec.gates ?? []).map((g) => ('prometheus' in g ? g.prometheus?.query : undefined));

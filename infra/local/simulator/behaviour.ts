@@ -5,7 +5,13 @@ export const ANNOTATIONS = {
   latencyMs: 'sim.slipway.dev/latency-ms',
   latencyJitter: 'sim.slipway.dev/latency-jitter',
   disagreement: 'sim.slipway.dev/disagreement',
-  /** On the Deployment's own metadata (not the pod template, so changing it rolls nothing). */
+  /** `off`: the version exports no latency histogram (22 buckets per series; at 1,000 models its
+   * text made /metrics too slow for Prometheus's 1 s scrape timeout on two cores). */
+  latencyHistogram: 'sim.slipway.dev/latency-histogram',
+  /**
+   * On the Deployment's own metadata (changing it there rolls nothing), or on the pod template,
+   * which is where a release spec's `serving.annotations` go.
+   */
   requestsPerSecond: 'sim.slipway.dev/requests-per-second',
 } as const;
 
@@ -18,6 +24,8 @@ export interface Behaviour {
   latencySigma: number;
   /** For mirrored requests: fraction of predictions that differ from stable's, 0..1. */
   disagreement: number;
+  /** Whether answered requests are observed in model_request_duration_seconds. */
+  latencyHistogram: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: Behaviour = {
@@ -25,6 +33,7 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   latencyMedianMs: 50,
   latencySigma: 0.25,
   disagreement: 0,
+  latencyHistogram: true,
 };
 
 export interface ParsedBehaviour {
@@ -51,6 +60,19 @@ function readNumber(
   return value;
 }
 
+function readSwitch(
+  annotations: Record<string, string>,
+  key: string,
+  fallback: boolean,
+  problems: string[],
+): boolean {
+  const raw = annotations[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  problems.push(`${key}=${JSON.stringify(raw)} is neither on nor off; using ${fallback ? 'on' : 'off'}`);
+  return fallback;
+}
+
 export function parseBehaviour(annotations: Record<string, string> | undefined): ParsedBehaviour {
   const a = annotations ?? {};
   const problems: string[] = [];
@@ -61,6 +83,7 @@ export function parseBehaviour(annotations: Record<string, string> | undefined):
       latencyMedianMs: readNumber(a, ANNOTATIONS.latencyMs, d.latencyMedianMs, 0, 600_000, problems),
       latencySigma: readNumber(a, ANNOTATIONS.latencyJitter, d.latencySigma, 0, 5, problems),
       disagreement: readNumber(a, ANNOTATIONS.disagreement, d.disagreement, 0, 1, problems),
+      latencyHistogram: readSwitch(a, ANNOTATIONS.latencyHistogram, d.latencyHistogram, problems),
     },
     problems,
   };

@@ -27,7 +27,7 @@ export interface DeploymentView {
   behaviour: Behaviour;
   /** Annotations that could not be read. */
   problems: string[];
-  /** Per-model request rate from the Deployment's own annotations, when set. */
+  /** Per-model request rate from the Deployment's own annotations or its pod template's, when set. */
   requestsPerSecond: number | undefined;
 }
 
@@ -57,7 +57,8 @@ export function deploymentView(d: V1Deployment): DeploymentView | undefined {
     readyReplicas: d.status?.readyReplicas ?? 0,
     behaviour,
     problems,
-    requestsPerSecond: parseRequestRate(d.metadata?.annotations),
+    requestsPerSecond:
+      parseRequestRate(d.metadata?.annotations) ?? parseRequestRate(d.spec?.template.metadata?.annotations),
   };
 }
 

@@ -218,7 +218,8 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
     }
     for (const batch of Object.values(batches)) {
       for (const [code, n] of batch.codes) metrics.requests(batch.labels, code, n);
-      metrics.durations(batch.labels, batch.durations);
+      if (m.deployments[batch.labels.track]?.behaviour.latencyHistogram !== false)
+        metrics.durations(batch.labels, batch.durations);
     }
     const canaryVersion = m.deployments.canary?.version;
     if (predictions > 0 && canaryVersion)
