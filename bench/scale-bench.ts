@@ -7,7 +7,8 @@
 // everything. Prints a JSON document and tables: wall time, worker RSS and CPU over time,
 // schedule-to-start latency, apiserver requests per release per gate interval while every release
 // holds (the workers' own, through a counting proxy, and the apiserver's apiserver_request_total for
-// the whole cluster), Prometheus queries per gate interval, the Temporal dev server's CPU and RSS.
+// the whole cluster), Prometheus queries per gate interval, the Temporal dev server's CPU and RSS,
+// and how many of Prometheus's scrapes of the traffic simulator succeeded in each wave.
 import { mkdtempSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ import {
   sampleCounters,
 } from './scale/counters.ts';
 import { startFleetWorker, type FleetWorker } from './scale/fleet.ts';
+import { simulatorScrapeHealth, type ScrapeHealth } from './scale/simulator-scrapes.ts';
 import { addNodes, removeNodes } from './scale/nodes.ts';
 import { overTime, sampleProcess } from './scale/process-stats.ts';
 import {
@@ -132,12 +134,13 @@ for (let i = 0; i < WORKERS; i++)
       env: workerEnv,
     }),
   );
+const prometheusUrl = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:19090';
 const temporalPid = runningPid(stack.stateDir, 'temporal');
 const temporalStats = temporalPid ? sampleProcess(temporalPid) : undefined;
 const counters = sampleCounters({
   workerRequests: () => proxy.counts().total,
   apiserverRequests: apiserverRequestTotal,
-  prometheusQueries: () => prometheusQueryTotal(process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:19090'),
+  prometheusQueries: () => prometheusQueryTotal(prometheusUrl),
 });
 const models = scaleModels(N, Number(values['bad-every']));
 const cluster = clusterClients(kc);
@@ -181,6 +184,7 @@ await untilWaveEnds(client, taskQueue, timeoutMs, () =>
   rejectInconclusive(client, core, { namespace, version: 'v1' }, models, firstWaveAt, rejected.v1),
 );
 phases.firstWave = { startS: since(t), endS: since(Date.now()) };
+const firstWaveScrapes = await simulatorScrapeHealth(prometheusUrl, firstWaveAt, Date.now());
 const ended1 = await collect(client, models, { namespace, version: 'v1' }, false);
 await checkWave('v1', ended1);
 
@@ -207,6 +211,7 @@ await untilWaveEnds(client, taskQueue, timeoutMs, () =>
   rejectInconclusive(client, core, { namespace, version: 'v2' }, canaryModels, secondWaveAt, rejected.v2),
 );
 phases.secondWave = { startS: since(t), endS: since(Date.now()) };
+const secondWaveScrapes = await simulatorScrapeHealth(prometheusUrl, secondWaveAt, Date.now());
 const ended2 = await collect(client, canaryModels, { namespace, version: 'v2' }, true);
 await checkWave('v2', ended2);
 // Read while the workers still run.
@@ -286,6 +291,8 @@ const figures = {
   badCandidatesPromoted: ended2.filter((e) => e.model.bad && e.result?.outcome.result === 'Promoted').length,
   // Paused by a gate that could not decide, then rejected by the bench (see rejectInconclusive).
   pausedInconclusive: { firstWave: rejected.v1.size, secondWave: rejected.v2.size },
+  // Whether Prometheus could read the simulator at all: no data while it could not is the stack's limit.
+  simulatorScrapes: { firstWave: firstWaveScrapes ?? null, secondWave: secondWaveScrapes ?? null },
   clusterMismatches: mismatches.length,
   mismatchExamples: mismatches.slice(0, 10),
   holding: { releases: holdingReleases, windowSeconds: Math.round(windowMs / 100) / 10 },
@@ -311,6 +318,12 @@ const figures = {
     mainHeapUsedMiB: {
       peak: Math.max(0, ...w.heap.map((h) => h.usedMiB)),
       last: w.heap[w.heap.length - 1]?.usedMiB ?? NaN,
+    },
+    // The workflow thread's V8 heap (in use, and reserved), which the main thread's cannot see.
+    workflowThreadHeapMiB: {
+      usedPeak: Math.max(0, ...w.heap.map((h) => h.threadsUsedMiB)),
+      usedLast: w.heap[w.heap.length - 1]?.threadsUsedMiB ?? NaN,
+      totalPeak: Math.max(0, ...w.heap.map((h) => h.threadsTotalMiB)),
     },
     overTime: overTime(w.samples, 10),
   })),
@@ -347,12 +360,26 @@ row(
   `${rejected.v1.size} / ${rejected.v2.size}`,
 );
 row('cluster mismatches', mismatches.length, '0');
+const scrapeRow = (h: ScrapeHealth | undefined) =>
+  h
+    ? `${Math.round(h.up * 1000) / 10}% of ${h.scrapes} up, ${h.durationSeconds.p50} / ${h.durationSeconds.max} s`
+    : 'unknown';
+row(
+  'simulator scrapes up, duration p50 / max (first / second wave)',
+  `${scrapeRow(firstWaveScrapes)}; ${scrapeRow(secondWaveScrapes)}`,
+  '100%, < 1 s',
+);
 row(
   'wall time, second wave (s)',
   Math.round((phases.secondWave?.endS ?? 0) - (phases.secondWave?.startS ?? 0)),
 );
-for (const w of figures.workers_)
+for (const w of figures.workers_) {
   row(`${w.name} RSS peak / last (MiB)`, `${w.peakMiB} / ${w.lastMiB}`, '< 1024, flat');
+  row(
+    `${w.name} heap in use peak / last, main thread; workflow thread (MiB)`,
+    `${w.mainHeapUsedMiB.peak} / ${w.mainHeapUsedMiB.last}; ${w.workflowThreadHeapMiB.usedPeak} / ${w.workflowThreadHeapMiB.usedLast} (reserved peak ${w.workflowThreadHeapMiB.totalPeak})`,
+  );
+}
 row(
   'apiserver requests / release / interval, workers',
   figures.apiserverRequestsPerReleasePerInterval.workers,
@@ -396,7 +423,20 @@ row(
   'Temporal dev server RSS peak (MiB), median CPU (cores)',
   `${figures.temporal.peakMiB}, ${figures.temporal.meanCpu}`,
 );
-console.log('\n| worker | until (s) | RSS (MiB) | CPU (cores) |\n|---|---|---|---|');
-for (const w of figures.workers_)
-  for (const s of w.overTime) console.log(`| ${w.name} | ${s.untilS} | ${s.rssMiB} | ${s.cpu} |`);
+console.log(
+  '\n| worker | until (s) | RSS (MiB) | CPU (cores) | heap in use, main / workflow thread (MiB) |\n|---|---|---|---|---|',
+);
+for (const [i, w] of figures.workers_.entries()) {
+  const heap = workerMemory[i]!.heap;
+  let fromS = 0;
+  for (const s of w.overTime) {
+    const inSpan = heap.filter((h) => h.t / 1000 > fromS && h.t / 1000 <= s.untilS);
+    const peak = (pick: (h: (typeof heap)[number]) => number) =>
+      inSpan.length ? Math.max(...inSpan.map(pick)) : '–';
+    console.log(
+      `| ${w.name} | ${s.untilS} | ${s.rssMiB} | ${s.cpu} | ${peak((h) => h.usedMiB)} / ${peak((h) => h.threadsUsedMiB)} |`,
+    );
+    fromS = s.untilS;
+  }
+}
 process.exit(mismatches.length === 0 ? 0 : 1);

@@ -13,8 +13,17 @@ export interface FleetWorker {
   memory: ProcessSampler;
   /** Its /metrics text (Slipway's and the Temporal runtime's), or '' once it is gone. */
   metrics(): Promise<string>;
-  /** The main thread's V8 heap in use, sampled from its metrics every 5 s (MiB). */
-  heap: Array<{ t: number; usedMiB: number; externalMiB: number }>;
+  /**
+   * The main thread's V8 heap in use and the worker threads' (the workflow thread), sampled from
+   * its metrics every 5 s (MiB).
+   */
+  heap: Array<{
+    t: number;
+    usedMiB: number;
+    externalMiB: number;
+    threadsUsedMiB: number;
+    threadsTotalMiB: number;
+  }>;
   stopHeap(): void;
 }
 
@@ -47,6 +56,8 @@ export async function startFleetWorker(
         t: Date.now() - started,
         usedMiB: mib(sumMetric(text, 'slipway_worker_nodejs_heap_size_used_bytes')),
         externalMiB: mib(sumMetric(text, 'slipway_worker_nodejs_external_memory_bytes')),
+        threadsUsedMiB: mib(sumMetric(text, 'slipway_worker_thread_heap_used_bytes')),
+        threadsTotalMiB: mib(sumMetric(text, 'slipway_worker_thread_heap_total_bytes')),
       });
     });
   }, 5_000);

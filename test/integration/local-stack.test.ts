@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
+import { simulatorScrapeHealth } from '../../bench/scale/simulator-scrapes.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 
 const FIELD_MANAGER = 'slipway-local-stack-test';
@@ -266,6 +267,17 @@ describe('local stack', { concurrency: true }, () => {
   });
   after(async () => {
     await ns?.delete();
+  });
+
+  it('Prometheus says how its scrapes of the simulator went (what the scale bench reports)', async () => {
+    const to = Date.now();
+    const health = await simulatorScrapeHealth(requiredEnv('PROMETHEUS_URL'), to - 20_000, to);
+    assert.ok(health, 'Prometheus answered nothing about the simulator job');
+    // Scraped every second: about 20 scrapes in 20 s, all of them up on a quiet stack.
+    assert.ok(health.scrapes >= 10 && health.scrapes <= 21, `scrapes ${health.scrapes}`);
+    assert.equal(health.up, 1);
+    assert.ok(health.durationSeconds.p50 > 0 && health.durationSeconds.p50 < 1, JSON.stringify(health));
+    assert.ok(health.durationSeconds.max >= health.durationSeconds.p99);
   });
 
   it('server-side applies a Deployment and sees it Available through a watch', async () => {
