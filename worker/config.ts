@@ -20,6 +20,13 @@ const WorkerEnv = TemporalConnectionEnv.extend({
   SLIPWAY_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2500),
   SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   /**
+   * Releases kept in the worker's workflow cache. Unset: the SDK's default, which scales with the
+   * V8 heap limit (about 2,400 at Node's 4 GiB default, 480 with --max-old-space-size=1024). A release
+   * that falls out of the cache is replayed from its history at its next task, so a worker should
+   * cache every release it carries: each one wakes at every gate interval.
+   */
+  SLIPWAY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).optional(),
+  /**
    * How long a workflow task may wait for this worker on its sticky queue before the server hands
    * it to the task queue, where a worker must replay the release's whole history. The SDK's 10 s
    * turned a busy worker into a replaying one at 1,000 releases (each timeout a full replay, which

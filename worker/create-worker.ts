@@ -44,6 +44,9 @@ export async function createReleaseWorker({
     maxConcurrentActivityTaskExecutions: config.SLIPWAY_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS,
     stickyQueueScheduleToStartTimeout: config.SLIPWAY_STICKY_QUEUE_TIMEOUT,
+    ...(config.SLIPWAY_MAX_CACHED_WORKFLOWS === undefined
+      ? {}
+      : { maxCachedWorkflows: config.SLIPWAY_MAX_CACHED_WORKFLOWS }),
     shutdownGraceTime: config.SLIPWAY_SHUTDOWN_GRACE,
   });
   return {

@@ -3,9 +3,11 @@
 // metrics, served together so one scrape of /metrics gets everything.
 import type { TelemetryOptions } from '@temporalio/worker';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerThreadHeapMetrics } from './thread-heaps.ts';
 
 export const processMetrics = new Registry();
 collectDefaultMetrics({ register: processMetrics, prefix: 'slipway_worker_' });
+registerThreadHeapMetrics(processMetrics);
 
 /** Runtime telemetry options exporting to `bind` (host:port), or none when metrics are off. */
 export function temporalTelemetry(bind: string): TelemetryOptions {

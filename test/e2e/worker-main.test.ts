@@ -70,10 +70,24 @@ test('starts from a prebuilt bundle, serves health and metrics, and exits 0 on S
     assert.equal((await fetch(`http://${worker.httpAddress}/healthz`)).status, 200);
     assert.equal((await fetch(`http://${worker.httpAddress}/readyz`)).status, 200);
     assert.equal((await fetch(`http://${worker.httpAddress}/nothing`)).status, 404);
-    assert.match(
-      await (await fetch(`http://${worker.httpAddress}/metrics`)).text(),
-      /slipway_worker_process_cpu_seconds_total/,
-    );
+    const metrics = await (await fetch(`http://${worker.httpAddress}/metrics`)).text();
+    assert.match(metrics, /slipway_worker_process_cpu_seconds_total/);
+    // The workflow thread's heap, which the main thread's nodejs_heap_* cannot see: a live thread
+    // with its bundle loaded uses megabytes, and no more than it reserved.
+    const threadHeap = (kind: string) =>
+      [
+        ...metrics.matchAll(
+          new RegExp(`^slipway_worker_thread_heap_${kind}_bytes\\{thread="\\d+"\\} (\\d+)`, 'gm'),
+        ),
+      ].map((m) => Number(m[1]));
+    const used = threadHeap('used');
+    const total = threadHeap('total');
+    assert.ok(used.length >= 1, 'no worker thread heap in /metrics');
+    assert.equal(used.length, total.length);
+    for (const [i, u] of used.entries()) {
+      assert.ok(u > 1_000_000, `thread heap used ${u} bytes`);
+      assert.ok(u <= total[i]!, `used ${u} > total ${total[i]}`);
+    }
     const t0 = Date.now();
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);

@@ -9,6 +9,12 @@ describe('worker configuration', () => {
     assert.equal(config.SLIPWAY_MAX_CONCURRENT_ACTIVITIES, 2500);
     assert.equal(config.SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS, 100);
     assert.equal(config.SLIPWAY_STICKY_QUEUE_TIMEOUT, '30s');
+    // The workflow cache is the SDK's own (it scales with the heap limit) unless set.
+    assert.equal(config.SLIPWAY_MAX_CACHED_WORKFLOWS, undefined);
+    assert.equal(
+      loadWorkerConfig({ SLIPWAY_MAX_CACHED_WORKFLOWS: '1200' }).SLIPWAY_MAX_CACHED_WORKFLOWS,
+      1200,
+    );
   });
 
   it('takes a sticky queue timeout in ms, s or m', () => {
@@ -28,12 +34,13 @@ describe('worker configuration', () => {
       );
   });
 
-  it('refuses zero or fractional slots', () => {
-    for (const value of ['0', '-1', '2.5', 'many'])
-      assert.throws(
-        () => loadWorkerConfig({ SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS: value }),
-        /SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS/,
-        value,
-      );
+  it('refuses zero or fractional slots and cache sizes', () => {
+    for (const name of ['SLIPWAY_MAX_CONCURRENT_WORKFLOW_TASKS', 'SLIPWAY_MAX_CACHED_WORKFLOWS'])
+      for (const value of ['0', '-1', '2.5', 'many'])
+        assert.throws(
+          () => loadWorkerConfig({ [name]: value }),
+          new RegExp(`at ${name}`),
+          `${name}=${value}`,
+        );
   });
 });
