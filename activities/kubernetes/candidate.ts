@@ -96,7 +96,8 @@ export async function watchCandidate(
   return watchUntil(clients, {
     path: `/apis/apps/v1/namespaces/${input.namespace}/deployments`,
     name,
-    read: () => readCandidate(clients, input),
+    list: (fieldSelector) =>
+      clients.apps.listNamespacedDeployment({ namespace: input.namespace, fieldSelector }),
     signal,
     target: target(input, 'watch'),
     // Heartbeats carry on meanwhile; the hold's own timers end the activity, not an outage.

@@ -111,7 +111,7 @@ async function runJobUntilDone(
   const finished = await watchUntil(clients, {
     path: `/apis/batch/v1/namespaces/${request.namespace}/jobs`,
     name: request.name,
-    read: () => clients.batch.readNamespacedJob({ name: request.name, namespace: request.namespace }),
+    list: (fieldSelector) => clients.batch.listNamespacedJob({ namespace: request.namespace, fieldSelector }),
     signal,
     target: { ...target, verb: 'watch' },
     onObject: (job) =>

@@ -41,7 +41,7 @@ export async function waitForRollout(
   const watched = watchUntil(clients, {
     path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
     name,
-    read: () => clients.apps.readNamespacedDeployment({ name, namespace }),
+    list: (fieldSelector) => clients.apps.listNamespacedDeployment({ namespace, fieldSelector }),
     signal: AbortSignal.any([heartbeat.signal, deadline.signal]),
     target: { verb: 'watch', resource: 'deployments', namespace, name },
     onObject: (d) => {

@@ -1,9 +1,16 @@
-// Waiting on one object with a watch (not polling) until a predicate decides. The watch resumes
-// from the last resourceVersion after a clean close or a quiet spell (client-node ends a watch that
-// has been silent for 30 s); after a broken connection or a transient apiserver error it backs off,
-// reads the object again and watches on, so a disconnect does not fail the activity. Only when the
-// cluster stays unreachable for `giveUpAfterMs` does the wait fail (classified, retryable). A 410
-// Gone reads the object again. Cancellation (the heartbeat's signal) rejects with its reason.
+// Waiting on one object with a watch (not polling) until a predicate decides: list it by name, then
+// watch from the list's resourceVersion, deciding on every event of one open stream. The watch
+// resumes from the newest resourceVersion it saw (an event's, a bookmark's, the list's) after a
+// clean close or a quiet spell (client-node ends a watch that has been silent for 30 s). A 410 Gone
+// (that version is older than the apiserver's watch cache) lists again; after a broken connection or
+// a transient apiserver error it backs off and lists again, so a disconnect does not fail the
+// activity. Only when the cluster stays unreachable for `giveUpAfterMs` does the wait fail
+// (classified, retryable). Cancellation (the heartbeat's signal) rejects with its reason.
+//
+// Never resumed from the object's own resourceVersion: on a busy cluster a quiet object's version
+// falls out of the watch cache within seconds, and each watch from it answered 410 at once. At
+// 1,000 releases that made every held release list and watch again about every 3 s (1.6 watches and
+// 1.6 reads per release per 5 s gate interval), hundreds of requests a second for nothing.
 import { ApiException, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { asClusterFailure, classifyClusterError, type ClusterTarget } from './cluster-errors.ts';
 import { apiStatus, type KubernetesClients } from './clients.ts';
@@ -13,8 +20,11 @@ export interface WatchUntilOptions<T extends KubernetesObject, R> {
   /** Collection path, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
   path: string;
   name: string;
-  /** Reads the object; undefined when it does not exist (only with `decideAbsent`). */
-  read: () => Promise<T | undefined>;
+  /**
+   * Lists the collection with this field selector (the object by name): its items (the object, or
+   * none when it does not exist) and the list's resourceVersion, from which the watch starts.
+   */
+  list: (fieldSelector: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
   /** Returns a result to stop, or undefined to keep watching. */
   decide: (object: T) => R | undefined;
   /** What an absent or deleted object means; without it, a deletion is an error. */
@@ -55,20 +65,23 @@ async function watchUntilInCall<T extends KubernetesObject, R>(
     const backoffMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
     await sleep(Math.max(backoffMs, classified.retryAfterMs ?? 0), options.signal);
   };
-  const readNow = async (): Promise<T | undefined> => {
+  const fieldSelector = `metadata.name=${options.name}`;
+  /** The object (undefined when absent) and the version to watch from, listed until it answers. */
+  const listNow = async (): Promise<{ object: T | undefined; from: string | undefined }> => {
     for (;;) {
       try {
-        const object = await options.read();
+        const list = await options.list(fieldSelector);
         failingSince = undefined;
         attempt = 0;
-        return object;
+        const object = list.items.find((item) => item.metadata?.name === options.name);
+        return { object, from: list.metadata?.resourceVersion ?? object?.metadata?.resourceVersion };
       } catch (error) {
         await survive(error);
       }
     }
   };
 
-  let object = await readNow();
+  let { object, from } = await listNow();
   for (;;) {
     options.signal.throwIfAborted();
     if (object === undefined) {
@@ -78,26 +91,30 @@ async function watchUntilInCall<T extends KubernetesObject, R>(
     options.onObject?.(object);
     const result = options.decide(object);
     if (result !== undefined) return result;
-    let next: WatchEvent<T>;
+    let end: StreamEnd<R>;
     try {
-      next = await nextEvent<T>(
-        clients,
-        options.path,
-        options.name,
-        object.metadata?.resourceVersion,
-        options.signal,
-      );
+      end = await watchFrom<T, R>(clients, options.path, fieldSelector, from, options.signal, {
+        object: (next) => {
+          from = next.metadata?.resourceVersion ?? from;
+          object = next;
+          options.onObject?.(next);
+          return options.decide(next);
+        },
+        bookmark: (version) => {
+          from = version;
+        },
+      });
     } catch (error) {
       await survive(error);
-      object = await readNow();
+      ({ object, from } = await listNow());
       continue;
     }
     failingSince = undefined;
     attempt = 0;
-    if (next.kind === 'object') object = next.object;
-    else if (next.kind === 'gone') object = await readNow();
-    else if (next.kind === 'deleted') object = undefined;
-    // 'closed': the server ended the watch (its timeout) or it was quiet; watch again from the same resourceVersion.
+    if (end.kind === 'decided') return end.result;
+    if (end.kind === 'deleted') object = undefined;
+    else if (end.kind === 'gone') ({ object, from } = await listNow());
+    // 'closed': the server ended the watch (its timeout) or it was quiet; watch on from `from`.
   }
 }
 
@@ -115,32 +132,40 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-type WatchEvent<T> =
-  { kind: 'object'; object: T } | { kind: 'deleted' } | { kind: 'gone' } | { kind: 'closed' };
+type StreamEnd<R> =
+  { kind: 'decided'; result: R } | { kind: 'deleted' } | { kind: 'gone' } | { kind: 'closed' };
+
+interface StreamHandlers<T, R> {
+  /** An added or modified object: a result ends the stream. */
+  object: (object: T) => R | undefined;
+  bookmark: (resourceVersion: string) => void;
+}
 
 /** client-node ends a watch that received nothing for 30 s with a TimeoutError: that is a quiet spell, not a failure. */
 function isQuietTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
 }
 
-function nextEvent<T>(
+/** One watch stream from `resourceVersion`, open until an object decides, a deletion, a 410, a close or an error. */
+function watchFrom<T, R>(
   clients: KubernetesClients,
   path: string,
-  name: string,
+  fieldSelector: string,
   resourceVersion: string | undefined,
   signal: AbortSignal,
-): Promise<WatchEvent<T>> {
+  on: StreamHandlers<T, R>,
+): Promise<StreamEnd<R>> {
   const watch = new Watch(clients.kc);
-  return new Promise<WatchEvent<T>>((resolve, reject) => {
+  return new Promise<StreamEnd<R>>((resolve, reject) => {
     let settled = false;
     let controller: AbortController | undefined;
-    const settle = (event: WatchEvent<T> | Error) => {
+    const settle = (end: StreamEnd<R> | Error) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
       controller?.abort();
-      if (event instanceof Error) reject(event);
-      else resolve(event);
+      if (end instanceof Error) reject(end);
+      else resolve(end);
     };
     const onAbort = () => settle(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     if (signal.aborted) return onAbort();
@@ -149,13 +174,18 @@ function nextEvent<T>(
       .watch(
         path,
         {
-          fieldSelector: `metadata.name=${name}`,
+          fieldSelector,
           allowWatchBookmarks: true,
           timeoutSeconds: 300,
           ...(resourceVersion ? { resourceVersion } : {}),
         },
         (phase: string, object: unknown) => {
-          if (phase === 'BOOKMARK') return;
+          if (settled) return;
+          if (phase === 'BOOKMARK') {
+            const version = (object as KubernetesObject | undefined)?.metadata?.resourceVersion;
+            if (version) on.bookmark(version);
+            return;
+          }
           if (phase === 'ERROR') {
             // A Status object: 410 Gone (resourceVersion too old), or an error to classify like any answer.
             const status = object as { code?: number } | undefined;
@@ -163,7 +193,12 @@ function nextEvent<T>(
             return settle(new ApiException(status?.code ?? 500, 'watch error', object, {}));
           }
           if (phase === 'DELETED') return settle({ kind: 'deleted' });
-          settle({ kind: 'object', object: object as T });
+          try {
+            const result = on.object(object as T);
+            if (result !== undefined) settle({ kind: 'decided', result });
+          } catch (error) {
+            settle(error instanceof Error ? error : new Error(String(error)));
+          }
         },
         (error: unknown) => {
           if (signal.aborted) return onAbort();

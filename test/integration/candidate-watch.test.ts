@@ -4,7 +4,7 @@
 // rejects with the cancellation.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -12,6 +12,7 @@ import { createKubernetesActivities } from '../../activities/kubernetes/activiti
 import type { WatchCandidateInput } from '../../activities/kubernetes/candidate.ts';
 import type { RolloutInput } from '../../activities/kubernetes/rollout.ts';
 import { createKubernetesClients } from '../../activities/kubernetes/clients.ts';
+import { watchUntil } from '../../activities/kubernetes/watch-until.ts';
 import { ReleaseSpec } from '../../workflows/spec/index.ts';
 import { createTestNamespace, type TestNamespace } from '../helpers/cluster.ts';
 import { releaseSpec } from '../helpers/release-fixtures.ts';
@@ -158,6 +159,89 @@ describe('candidate watching', { concurrency: true }, () => {
       assert.ok(await stillPending(result, 40_000), 'resolved while the candidate was healthy');
       await deleteCandidate('quiet');
       assert.deepEqual(await result, { reason: 'the candidate Deployment quiet-canary was deleted' });
+    },
+  );
+  it(
+    'on a busy cluster, a quiet wait lists its object once or twice, not again after every 410',
+    { timeout: 240_000 },
+    async () => {
+      // A wait resumed from a version that left the apiserver's watch cache gets 410 at once; before,
+      // it read the object and watched from the object's own (old) version again, in a loop.
+      await candidate('still');
+      await ns.apps.createNamespacedDeployment({
+        namespace: ns.name,
+        body: {
+          metadata: { name: 'churn' },
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: { app: 'churn' } },
+            template: {
+              metadata: { labels: { app: 'churn' } },
+              spec: { containers: [{ name: 'c', image: 'x' }] },
+            },
+          },
+        },
+      });
+      const clients = createKubernetesClients(ns.kc);
+      let lists = 0;
+      let firstListVersion: string | undefined;
+      const path = `/apis/apps/v1/namespaces/${ns.name}/deployments`;
+      const stop = new AbortController();
+      const waited = watchUntil(clients, {
+        path,
+        name: 'still-canary',
+        list: async (fieldSelector) => {
+          lists++;
+          const list = await clients.apps.listNamespacedDeployment({ namespace: ns.name, fieldSelector });
+          firstListVersion ??= list.metadata?.resourceVersion;
+          return list;
+        },
+        decide: () => undefined,
+        decideAbsent: () => 'deleted',
+        signal: stop.signal,
+        target: { verb: 'watch', resource: 'deployments', namespace: ns.name, name: 'still-canary' },
+      });
+      // Churn until a watch from the first list's version is refused with 410 (out of the cache).
+      const churn = async (n: number) => {
+        for (let i = 0; i < n; i += 25)
+          await Promise.all(
+            Array.from({ length: 25 }, (_, j) =>
+              ns.apps.patchNamespacedDeployment(
+                {
+                  name: 'churn',
+                  namespace: ns.name,
+                  body: [{ op: 'replace', path: '/metadata/annotations', value: { n: String(i + j) } }],
+                },
+                setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+              ),
+            ),
+          );
+      };
+      const refused = async (): Promise<boolean> =>
+        new Promise((resolve) => {
+          void new Watch(ns.kc)
+            .watch(
+              path,
+              { fieldSelector: 'metadata.name=still-canary', resourceVersion: firstListVersion },
+              (phase, object: { code?: number }) => resolve(phase === 'ERROR' && object.code === 410),
+              () => resolve(false),
+            )
+            .then((c) => setTimeout(() => c.abort(), 2_000));
+        });
+      // The apiserver keeps at least the last 75 s of events: the first version is refused once it
+      // is older than that with other events after it.
+      let rounds = 0;
+      while (!(await refused()) && rounds++ < 30) {
+        await churn(50);
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+      }
+      assert.ok(await refused(), 'the churn never pushed the first version out of the watch cache');
+      // The wait resumes after every 30 s quiet spell; past this one it resumed from a refused version.
+      await new Promise((resolve) => setTimeout(resolve, 35_000));
+      assert.ok(lists >= 1 && lists <= 3, `listed ${lists} times in a quiet wait`);
+      await deleteCandidate('still');
+      assert.equal(await waited, 'deleted');
+      stop.abort();
     },
   );
 });

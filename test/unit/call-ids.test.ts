@@ -24,12 +24,24 @@ const server = createServer((req, res) => {
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' });
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'm', resourceVersion: '1' },
+  };
+  // A list (watchUntil lists by name) or the object.
+  const listed = req.url?.includes('fieldSelector=') ?? false;
   res.end(
-    JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'm', resourceVersion: '1' },
-    }),
+    JSON.stringify(
+      listed
+        ? {
+            apiVersion: 'apps/v1',
+            kind: 'DeploymentList',
+            metadata: { resourceVersion: '2' },
+            items: [deployment],
+          }
+        : deployment,
+    ),
   );
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,7 +82,7 @@ describe('call ids', () => {
     await watchUntil(clients, {
       path: '/apis/apps/v1/namespaces/ns/deployments',
       name: 'm',
-      read,
+      list: (fieldSelector) => clients.apps.listNamespacedDeployment({ namespace: 'ns', fieldSelector }),
       decide: () => 'done',
       signal: new AbortController().signal,
       target,

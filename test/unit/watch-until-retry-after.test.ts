@@ -30,9 +30,11 @@ async function gapAfter(error: ApiException<string>): Promise<number> {
     {
       path: '/apis/apps/v1/namespaces/ns/deployments',
       name: 'm',
-      read: () => {
+      list: () => {
         reads.push(Date.now());
-        return reads.length === 1 ? Promise.reject(error) : Promise.resolve({ metadata: { name: 'm' } });
+        return reads.length === 1
+          ? Promise.reject(error)
+          : Promise.resolve({ items: [{ metadata: { name: 'm' } }] });
       },
       decide: () => 'done',
       signal: new AbortController().signal,
