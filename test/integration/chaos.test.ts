@@ -21,6 +21,10 @@ describe('chaos: kill -9 of the worker in every stage, a Temporal restart', () =
       ...SIZE,
       seed,
       recoverWaitMs: 10_000,
+      // A rollback stage lasts a second or two and this run has five of them: a 5 s hunt once
+      // missed them all (every outcome right, no kill in rollback), so while a stage has never been
+      // hit a kill waits up to 20 s for it.
+      huntMs: 20_000,
       releaseTimeoutMs: 300_000,
       log: (line) => t.diagnostic(line),
     });
