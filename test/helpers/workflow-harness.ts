@@ -8,6 +8,7 @@ import { statusQuery } from '../../workflows/messages.ts';
 import { release, type ReleaseInput } from '../../workflows/release.ts';
 import type { ReleaseSpecInput } from '../../workflows/spec/index.ts';
 import type { ReleaseStatus } from '../../workflows/status.ts';
+import { strandedRun } from './stranded-run.ts';
 import { stubActivities, type FakeCluster, type StubOptions } from './stub-activities.ts';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from './temporal.ts';
 
@@ -52,10 +53,10 @@ export function workflowHarness() {
     return env;
   };
 
-  async function withRelease<T>(
+  async function runRelease<T>(
     scenario: Scenario,
     drive: (handle: WorkflowHandle<typeof release>, stub: Stub) => Promise<T>,
-    testEnv: TestWorkflowEnvironment = current(),
+    testEnv: TestWorkflowEnvironment,
   ) {
     const stub = stubActivities(scenario.stub);
     const taskQueue = uniqueTaskQueue('release');
@@ -65,15 +66,46 @@ export function workflowHarness() {
       workflowBundle: await workflowBundle(),
       activities: stub.activities,
     });
+    const watching = new AbortController();
     const outcome = await worker.runUntil(async () => {
       const handle = await testEnv.client.workflow.start(release, {
         taskQueue,
         workflowId: `release-${taskQueue}`,
         args: [{ spec: { ...baseSpec, ...scenario.spec }, submittedBy: 'alice', ...scenario.input }],
       });
-      return drive(handle, stub);
+      const driven = drive(handle, stub).then((value) => ({ value }));
+      const stranded = strandedRun(handle, watching.signal).then((evidence) => ({ evidence }));
+      try {
+        const first = await Promise.race([driven, stranded]);
+        if ('value' in first) return first;
+        driven.catch(() => undefined); // ends with the termination below
+        await handle.terminate(`stranded by the time-skipping server: ${first.evidence}`);
+        return first;
+      } finally {
+        watching.abort();
+      }
     });
-    return { outcome, ...stub };
+    return { outcome, stub };
+  }
+
+  /**
+   * Runs a release on the time-skipping server with stub activities, driven by the test. A run the
+   * server strands (strandedRun) is terminated and the scenario run once more from the start, with a
+   * line on stderr; a second stranding fails the test.
+   */
+  async function withRelease<T>(
+    scenario: Scenario,
+    drive: (handle: WorkflowHandle<typeof release>, stub: Stub) => Promise<T>,
+    testEnv: TestWorkflowEnvironment = current(),
+  ) {
+    for (let attempt = 1; ; attempt++) {
+      const { outcome, stub } = await runRelease(scenario, drive, testEnv);
+      if ('value' in outcome) return { outcome: outcome.value, ...stub };
+      if (attempt === 2) throw new Error(`stranded twice by the time-skipping server: ${outcome.evidence}`);
+      process.stderr.write(
+        `# time-skipping server stranded the run (${outcome.evidence}); running it again\n`,
+      );
+    }
   }
 
   /** Advances workflow time in small steps until the status matches. */
