@@ -1,5 +1,9 @@
 // Scale bench: N concurrent releases on one worker (or two) against the local stack.
 //   npm run bench -- scale [--releases 100] [--workers 1|2] [--kill-one] [--hold 60s] [--interval 5s] [--rps 50]
+//     [--worker-env KEY=VALUE …] [--node-defaults]
+// The workers run with the process settings of the worker's manifest (jemalloc, V8's young
+// generation; bench/scale/manifest-process-env.ts) unless --node-defaults; --worker-env adds or
+// overrides.
 // A first wave makes N stable versions; the second wave, measured, runs N canaries at once (one
 // 50% step held for --hold, gate measured every --interval; gateway-api and replica-ratio mixed;
 // every 10th candidate bad). Every release's end is checked in the cluster. With two workers and
@@ -24,6 +28,7 @@ import { parseDuration } from '../workflows/duration.ts';
 import { summary } from './local-worker.ts';
 import { startCountingProxy } from './peer/counting-proxy.ts';
 import { heldRequestKinds, modelInUrl, perReleaseRequests } from './scale/attribution.ts';
+import { localProcessEnv } from './scale/manifest-process-env.ts';
 import {
   apiserverRequestTotal,
   increaseBetween,
@@ -65,6 +70,8 @@ const { values } = parseArgs({
     rps: { type: 'string', default: '50' },
     /** KEY=VALUE for the workers (e.g. SLIPWAY_MAX_CONCURRENT_ACTIVITIES=200 to compare settings). */
     'worker-env': { type: 'string', multiple: true, default: [] },
+    /** Workers without the manifest's process settings: glibc malloc, Node's own V8 sizes. */
+    'node-defaults': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.releases);
@@ -98,16 +105,26 @@ if (!Number.isFinite(requestsPerSecond) || requestsPerSecond <= 0 || requestsPer
 }
 const holdMs = durationMs(hold);
 
-const workerEnv = Object.fromEntries(
-  values['worker-env'].map((pair) => {
+const manifestEnv = (() => {
+  if (values['node-defaults']) return {};
+  try {
+    return localProcessEnv();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+})();
+const workerEnv = Object.fromEntries([
+  ...Object.entries(manifestEnv),
+  ...values['worker-env'].map((pair) => {
     const at = pair.indexOf('=');
     if (at < 1) {
       console.error(`--worker-env wants KEY=VALUE, got ${pair}`);
       process.exit(2);
     }
-    return [pair.slice(0, at), pair.slice(at + 1)];
+    return [pair.slice(0, at), pair.slice(at + 1)] as const;
   }),
-);
+]);
 
 const started = Date.now();
 const stack = loadStackConfig();
@@ -345,6 +362,12 @@ console.log(JSON.stringify(figures, null, 2));
 console.log(`\n| figure | value | target |\n|---|---|---|`);
 const row = (name: string, value: unknown, target = '') =>
   console.log(`| ${name} | ${String(value)} | ${target} |`);
+/** The figures over the span when every release held at once; hundreds of holds need not overlap. */
+const commonHold = (value: number | null) =>
+  value ??
+  (windowMs <= 0
+    ? `no span when all ${holdingReleases} releases held at once (see the per-release rows)`
+    : 'not measured');
 row(
   'releases (second wave), workers',
   `${N}, ${WORKERS}${killed ? ` (${killed.worker} killed at ${killed.atS} s)` : ''}`,
@@ -382,7 +405,7 @@ for (const w of figures.workers_) {
 }
 row(
   'apiserver requests / release / interval, workers',
-  figures.apiserverRequestsPerReleasePerInterval.workers,
+  commonHold(figures.apiserverRequestsPerReleasePerInterval.workers),
   '<= 3',
 );
 row(
@@ -404,11 +427,11 @@ row(
 );
 row(
   'apiserver requests / release / interval, whole cluster',
-  figures.apiserverRequestsPerReleasePerInterval.wholeCluster,
+  commonHold(figures.apiserverRequestsPerReleasePerInterval.wholeCluster),
 );
 row(
   'Prometheus queries / interval',
-  figures.prometheusQueriesPerInterval,
+  commonHold(figures.prometheusQueriesPerInterval),
   `${holdingReleases} releases holding`,
 );
 row(

