@@ -234,7 +234,12 @@ await checkWave('v2', ended2);
 // Read while the workers still run.
 const metricsTexts = await Promise.all(workers.map((w) => w.metrics()));
 for (const w of workers) w.stopHeap();
-const workerMemory = workers.map((w) => ({ name: w.name, samples: w.memory.stop(), heap: w.heap }));
+const workerMemory = workers.map((w) => ({
+  name: w.name,
+  allocator: w.allocator,
+  samples: w.memory.stop(),
+  heap: w.heap,
+}));
 const temporalSamples = temporalStats?.stop() ?? [];
 const series = await counters.stop();
 
@@ -330,6 +335,7 @@ const figures = {
   scheduleToStart: { workflowTask: latency(WORKFLOW_TASK_LATENCY), activity: latency(ACTIVITY_LATENCY) },
   workers_: workerMemory.map((w) => ({
     name: w.name,
+    allocator: w.allocator,
     ...rss(w.samples),
     cpuSeconds: Math.round(w.samples.reduce((sum, s) => sum + s.cpu, 0)),
     mainHeapUsedMiB: {
@@ -397,7 +403,11 @@ row(
   Math.round((phases.secondWave?.endS ?? 0) - (phases.secondWave?.startS ?? 0)),
 );
 for (const w of figures.workers_) {
-  row(`${w.name} RSS peak / last (MiB)`, `${w.peakMiB} / ${w.lastMiB}`, '< 1024, flat');
+  row(
+    `${w.name} RSS peak / last (MiB), allocator`,
+    `${w.peakMiB} / ${w.lastMiB}, ${w.allocator}`,
+    '< 1024, flat',
+  );
   row(
     `${w.name} heap in use peak / last, main thread; workflow thread (MiB)`,
     `${w.mainHeapUsedMiB.peak} / ${w.mainHeapUsedMiB.last}; ${w.workflowThreadHeapMiB.usedPeak} / ${w.workflowThreadHeapMiB.usedLast} (reserved peak ${w.workflowThreadHeapMiB.totalPeak})`,

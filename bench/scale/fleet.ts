@@ -2,6 +2,7 @@
 // each with the prebuilt workflow bundle, its Temporal metrics on a port of its own, and the
 // kubeconfig of the counting proxy, so the run can count their apiserver requests, sample their
 // memory and CPU, read their schedule-to-start histograms, and kill one with SIGKILL.
+import { readFileSync } from 'node:fs';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process.ts';
 import { freePort } from '../../infra/local/stack/free-port.ts';
 import { sumMetric } from '../peer/apiserver-metrics.ts';
@@ -11,6 +12,8 @@ export interface FleetWorker {
   name: string;
   process: WorkerProcess;
   memory: ProcessSampler;
+  /** The malloc the process really runs on, read from its memory map once it is up. */
+  allocator: 'jemalloc' | 'glibc malloc';
   /** Its /metrics text (Slipway's and the Temporal runtime's), or '' once it is gone. */
   metrics(): Promise<string>;
   /**
@@ -61,10 +64,12 @@ export async function startFleetWorker(
       });
     });
   }, 5_000);
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
   return {
     name,
     process: proc,
     memory: sampleProcess(pid),
+    allocator: /libjemalloc/.test(maps) ? 'jemalloc' : 'glibc malloc',
     metrics,
     heap,
     stopHeap: () => clearInterval(timer),
