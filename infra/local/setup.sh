@@ -77,7 +77,7 @@ ensure_prometheus() {
   [[ -x /usr/bin/prometheus ]] || { echo "Prometheus install failed" >&2; return 1; }
 }
 
-_jemalloc_path() { ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1; }
+_jemalloc_path() { ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1 || true; }
 
 ensure_jemalloc() {
   local lib; lib="$(_jemalloc_path)"
